@@ -1,0 +1,68 @@
+"""Errors and warnings raised by topicmf.
+
+Every error a user can cause is a :class:`TopicmfError`; the command line prints its message on
+one line and exits with status 1. Anything else is a bug in topicmf.
+
+::
+
+    TopicmfError
+     ├── CorpusError            no documents; unreadable, undecodable or binary file (names the file)
+     │    └── VocabularyError   nothing left after stopwords / pruning (says which knob to turn)
+     ├── InvalidParameterError  (also ValueError) a parameter out of its range
+     ├── NotFittedError         (also ValueError, AttributeError) the model has not been fitted
+     ├── ModelFileError         missing, truncated, tampered or wrong-version model file
+     └── OutputError            the output folder cannot be written
+
+    TopicmfWarning              something was skipped or adjusted; the run goes on
+    ConvergenceWarning          max_iter was reached before tol (also scikit-learn's)
+"""
+
+from sklearn.exceptions import ConvergenceWarning as _SklearnConvergenceWarning
+
+__all__ = [
+    "TopicmfError",
+    "CorpusError",
+    "VocabularyError",
+    "InvalidParameterError",
+    "NotFittedError",
+    "ModelFileError",
+    "OutputError",
+    "TopicmfWarning",
+    "ConvergenceWarning",
+]
+
+
+class TopicmfError(Exception):
+    """Base class of every error a user of topicmf can cause."""
+
+
+class CorpusError(TopicmfError):
+    """The documents could not be read: names the file and says how to fix it."""
+
+
+class VocabularyError(CorpusError):
+    """No terms are left after stopwords and pruning."""
+
+
+class InvalidParameterError(TopicmfError, ValueError):
+    """A parameter is outside its allowed values."""
+
+
+class NotFittedError(TopicmfError, ValueError, AttributeError):
+    """A method that needs a fitted model was called before ``fit``."""
+
+
+class ModelFileError(TopicmfError):
+    """A saved model is missing, truncated, tampered with or of another format version."""
+
+
+class OutputError(TopicmfError):
+    """The output folder or file cannot be written."""
+
+
+class TopicmfWarning(UserWarning):
+    """Something was skipped or adjusted (a file, a document, a parameter); the run goes on."""
+
+
+class ConvergenceWarning(_SklearnConvergenceWarning):
+    """The fit stopped at ``max_iter`` before the change in its objective fell below ``tol``."""

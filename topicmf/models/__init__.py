@@ -1,0 +1,1 @@
+"""Latent-factor models on one scikit-learn interface."""

@@ -1,0 +1,277 @@
+"""Turn English and Chinese (Simplified or Traditional) text into lists of tokens.
+
+A document is NFKC-normalized and lowercased, then cut into runs of Han characters and the rest.
+Han runs are converted to Simplified Chinese, segmented with a private jieba instance, and the
+words are mapped back onto the original characters, so Traditional text segments as well as
+Simplified text and still yields Traditional words. Everything else goes through a small regex
+for Latin-script words and numbers. Stopwords, punctuation and (by default) numbers are dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from importlib import resources
+from os import PathLike
+
+from ._validation import check_choice, check_int
+from .errors import CorpusError, InvalidParameterError
+
+__all__ = ["Tokenizer", "read_word_file"]
+
+_LANGS = ("auto", "en", "zh")
+_CONFIG_KEYS = ("lang", "stopwords", "userdict", "min_length", "keep_numbers")
+_PROGRESS_EVERY = 100
+
+# CJK Unified Ideographs (basic, extension A, compatibility, extensions B and later) and 〇.
+_HAN = "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_HAN_RUN = re.compile(f"([{_HAN}]+)")
+_HAN_CHAR = re.compile(f"[{_HAN}]")
+_LETTER = re.compile(r"[^\W\d_]")
+# A word starts with a letter; digits may follow ("mp3", "covid-19"); apostrophes and hyphens
+# are kept only between characters, so quotes and dashes around a word fall away.
+_WORD_OR_NUMBER = re.compile(
+    r"(?P<word>[^\W\d_][^\W_]*(?:['-][^\W_]+)*)|(?P<number>\d+(?:[.,]\d+)*)")
+# Numerals alone, or with an ordinal prefix and one counter ("三", "二十", "第一", "三个", "四年").
+_HAN_NUMBER = re.compile(
+    "第?[〇零一二三四五六七八九十百千万萬亿億两兩壹贰貳叁參肆伍陆陸柒捌玖拾佰仟廿卅]+"
+    "[个個年月日号號天次位名种種岁歲]?"
+)
+# NFKC leaves typographic apostrophes and hyphens alone; fold them so "don’t" == "don't".
+_PUNCT_FOLD = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\uff07": "'",
+                             "\u2010": "-", "\u2011": "-"})
+_USERDICT_ENTRY = re.compile(r"^(.+?)(?:\s+(\d+))?(?:\s+([A-Za-z]+))?$")
+
+
+def read_word_file(path: str | PathLike) -> list[str]:
+    """Read a stopword or user-dictionary file: one entry per non-blank line.
+
+    The file is UTF-8 (a byte-order mark is fine). Text from a ``#`` at the start of a line, or
+    after whitespace, is a comment, so entries such as ``c#`` survive. Raises CorpusError naming
+    the file if it is missing, unreadable or not UTF-8 text.
+    """
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            lines = handle.read().splitlines()
+    except FileNotFoundError:
+        raise CorpusError(f"Word list file '{path}' does not exist; check the path.") from None
+    except UnicodeDecodeError:
+        raise CorpusError(f"Word list file '{path}' is not UTF-8 text; save it as UTF-8.") from None
+    except OSError as exc:
+        raise CorpusError(f"Cannot read word list file '{path}': {exc.strerror or exc}; "
+                          "check the path and its permissions.") from None
+    entries = []
+    for line in lines:
+        entry = re.sub(r"(^|\s)#.*", "", line).strip()
+        if entry:
+            entries.append(entry)
+    return entries
+
+
+def _builtin_stopwords(lang: str) -> list[str]:
+    text = resources.files("topicmf").joinpath("stopwords", f"{lang}.txt").read_text("utf-8")
+    return [line.strip() for line in text.splitlines()
+            if line.strip() and not line.lstrip().startswith("#")]
+
+
+def _normalize(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).translate(_PUNCT_FOLD).lower()
+
+
+def _string_tuple(values, name: str) -> tuple[str, ...]:
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        raise InvalidParameterError(
+            f"The '{name}' parameter of Tokenizer must be a list of strings, not "
+            f"{type(values).__name__}; wrap a single entry in a list.")
+    values = tuple(values)
+    for value in values:
+        if not isinstance(value, str):
+            raise InvalidParameterError(
+                f"The '{name}' parameter of Tokenizer must contain only strings. "
+                f"Got {value!r} instead.")
+    return values
+
+
+def _parse_userdict(entries: tuple[str, ...]) -> list[tuple[str, int | None, str | None]]:
+    """Split ``word [freq] [tag]`` entries (jieba's user-dictionary line format)."""
+    parsed = []
+    for entry in entries:
+        match = _USERDICT_ENTRY.match(_normalize(entry).strip())
+        if match:
+            word, freq, tag = match.groups()
+            parsed.append((word, int(freq) if freq else None, tag))
+    return parsed
+
+
+class Tokenizer:
+    """Split English and Chinese documents into tokens.
+
+    Parameters
+    ----------
+    lang : {"auto", "en", "zh"}
+        "en" ignores Han characters; "zh" and "auto" tokenize both Chinese and Latin-script text,
+        since mixed documents ("台積電 TSMC 股價上漲") are common.
+    stopwords : iterable of str
+        Extra stopwords, added to the built-in English and Chinese lists. A Chinese entry in
+        either script also removes the word in the other script.
+    userdict : iterable of str
+        Extra Chinese words, each ``"word"``, ``"word freq"`` or ``"word freq tag"``. Simplified
+        and Traditional words both work. Only Han characters go through the dictionary, so
+        words mixing Han and Latin characters have no effect.
+    min_length : int
+        Shortest Latin-script word (or number, with ``keep_numbers``) to keep. Chinese words of
+        one character are kept unless they are stopwords.
+    keep_numbers : bool
+        Keep numbers, including Chinese numerals such as 二十 or 三个, as tokens.
+    """
+
+    def __init__(self, lang: str = "auto", *, stopwords: Iterable[str] = (),
+                 userdict: Iterable[str] = (), min_length: int = 2,
+                 keep_numbers: bool = False):
+        self.lang = check_choice(lang, "lang", _LANGS, owner="Tokenizer")
+        self.stopwords = _string_tuple(stopwords, "stopwords")
+        self.userdict = _string_tuple(userdict, "userdict")
+        self.min_length = check_int(min_length, "min_length", low=1, high=1000, owner="Tokenizer")
+        if not isinstance(keep_numbers, bool):
+            raise InvalidParameterError(
+                "The 'keep_numbers' parameter of Tokenizer must be True or False. "
+                f"Got {keep_numbers!r} instead.")
+        self.keep_numbers = keep_numbers
+        # Built on first use: loading jieba's dictionary takes about a second.
+        self._jieba = None
+        self._converter = None
+        self._stopword_set = None
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def __call__(self, text: str) -> list[str]:
+        """Return the tokens of one document, in order."""
+        if not isinstance(text, str):
+            raise InvalidParameterError(
+                f"A document must be a str. Got {type(text).__name__} instead.")
+        self._ensure_ready()
+        tokens: list[str] = []
+        # With a capturing split, odd pieces are Han runs and even pieces are everything else.
+        for index, piece in enumerate(_HAN_RUN.split(_normalize(text))):
+            if index % 2:
+                if self.lang != "en":
+                    self._add_chinese(piece, tokens)
+            elif piece:
+                self._add_latin(piece, tokens)
+        return tokens
+
+    def tokenize_many(self, texts: Iterable[str], *,
+                      progress: Callable[[int], object] | None = None) -> list[list[str]]:
+        """Tokenize every document; ``progress(n_done)`` is called every 100 and at the end."""
+        result = []
+        reported = None
+        for text in texts:
+            result.append(self(text))
+            if progress is not None and len(result) % _PROGRESS_EVERY == 0:
+                reported = len(result)
+                progress(reported)
+        if progress is not None and reported != len(result):
+            progress(len(result))
+        return result
+
+    def detect_language(self, text: str) -> str:
+        """Return "zh" if over 30% of the letters are Han characters, "en" if not, "" if none."""
+        letters = len(_LETTER.findall(text))
+        if not letters:
+            return ""
+        return "zh" if len(_HAN_CHAR.findall(text)) / letters > 0.3 else "en"
+
+    def get_config(self) -> dict:
+        """Return the settings as a JSON-serializable dict (see :meth:`from_config`)."""
+        return {"lang": self.lang, "stopwords": list(self.stopwords),
+                "userdict": list(self.userdict), "min_length": self.min_length,
+                "keep_numbers": self.keep_numbers}
+
+    @classmethod
+    def from_config(cls, config: dict) -> Tokenizer:
+        """Rebuild a Tokenizer that tokenizes exactly like the one that gave ``config``."""
+        if not isinstance(config, dict):
+            raise InvalidParameterError(
+                f"A Tokenizer config must be a dict. Got {type(config).__name__} instead.")
+        unknown = sorted(set(config) - set(_CONFIG_KEYS))
+        if unknown:
+            raise InvalidParameterError(
+                f"Unknown Tokenizer config keys {unknown}; expected some of {list(_CONFIG_KEYS)}.")
+        return cls(config.get("lang", "auto"), **{k: config[k] for k in _CONFIG_KEYS[1:]
+                                                   if k in config})
+
+    def __repr__(self) -> str:
+        return (f"Tokenizer(lang={self.lang!r}, {len(self.stopwords)} extra stopwords, "
+                f"{len(self.userdict)} user words, min_length={self.min_length}, "
+                f"keep_numbers={self.keep_numbers})")
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _ensure_ready(self) -> None:
+        if self._stopword_set is not None:
+            return
+        import opencc  # imported here so that importing topicmf stays fast
+
+        self._converter = opencc.OpenCC("t2s")
+        words = _builtin_stopwords("en") + [_normalize(w).strip() for w in self.stopwords]
+        if self.lang != "en":
+            words += _builtin_stopwords("zh")
+            self._jieba = self._build_jieba()
+        # Add the Simplified form of every entry so one script's entry covers the other.
+        simplified = self._converter.convert("\n".join(words)).split("\n")
+        self._stopword_set = frozenset(words) | frozenset(simplified)
+
+    def _build_jieba(self):
+        import jieba
+
+        segmenter = jieba.Tokenizer()
+        # jieba announces its dictionary loading on stderr; keep the command line quiet.
+        logger = logging.getLogger("jieba")
+        level = logger.level
+        logger.setLevel(logging.WARNING)
+        try:
+            segmenter.initialize()
+        finally:
+            logger.setLevel(level)
+        for word, freq, tag in _parse_userdict(self.userdict):
+            segmenter.add_word(self._converter.convert(word), freq, tag)
+        return segmenter
+
+    def _to_simplified(self, run: str) -> str:
+        simplified = self._converter.convert(run)
+        if len(simplified) == len(run):
+            return simplified
+        # A phrase rule changed the length; convert one character at a time to keep offsets.
+        chars = (self._converter.convert(char) for char in run)
+        return "".join(s if len(s) == 1 else c for s, c in zip(chars, run))
+
+    def _add_chinese(self, run: str, tokens: list[str]) -> None:
+        simplified = self._to_simplified(run)
+        stop = self._stopword_set
+        start = 0
+        for word in self._jieba.cut(simplified, HMM=True):
+            end = start + len(word)
+            original = run[start:end]
+            start = end
+            if original in stop or word in stop:
+                continue
+            if not self.keep_numbers and _HAN_NUMBER.fullmatch(word):
+                continue
+            tokens.append(original)
+
+    def _add_latin(self, text: str, tokens: list[str]) -> None:
+        stop = self._stopword_set
+        for match in _WORD_OR_NUMBER.finditer(text):
+            token = match.group()
+            if match.lastgroup == "number" and not self.keep_numbers:
+                continue
+            if token in stop:
+                continue
+            if token.endswith("'s"):  # possessive: "company's" counts as "company"
+                token = token[:-2]
+                if token in stop:
+                    continue
+            if len(token) >= self.min_length:
+                tokens.append(token)

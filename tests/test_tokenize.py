@@ -61,7 +61,7 @@ def test_chinese_numbers_and_punctuation_dropped(tok):
 
 def test_user_stopword_in_one_script_covers_the_other():
     custom = Tokenizer(stopwords=["股價", "Market"])
-    assert custom("台积电股价上涨 market") == ["台积", "电", "上涨"]
+    assert custom("台积电股价上涨 market") == ["台积电", "上涨"]
 
 
 # -- English --------------------------------------------------------------------------------------
@@ -160,3 +160,10 @@ def test_read_word_file_errors(tmp_path):
         read_word_file(binary)
     with pytest.raises(CorpusError, match=str(tmp_path.name)):
         read_word_file(tmp_path)
+
+
+def test_builtin_taiwan_words_are_whole(tok):
+    tokens = tok("台積電與聯電的殖利率吸引投資人，蔡英文與柯文哲也談到年改。")
+    for word in ("台積電", "聯電", "殖利率", "蔡英文", "柯文哲", "年改"):
+        assert word in tokens, (word, tokens)
+    assert "台积电" in tok("台积电股价上涨")

@@ -71,7 +71,12 @@ def read_word_file(path: str | PathLike) -> list[str]:
 
 
 def _builtin_stopwords(lang: str) -> list[str]:
-    text = resources.files("topicmf").joinpath("stopwords", f"{lang}.txt").read_text("utf-8")
+    return _builtin_words(lang)
+
+
+def _builtin_words(name: str) -> list[str]:
+    """A word list shipped in topicmf/stopwords/ (one entry a line, '#' comments)."""
+    text = resources.files("topicmf").joinpath("stopwords", f"{name}.txt").read_text("utf-8")
     return [line.strip() for line in text.splitlines()
             if line.strip() and not line.lstrip().startswith("#")]
 
@@ -235,7 +240,7 @@ class Tokenizer:
             segmenter.initialize()
         finally:
             logger.setLevel(level)
-        for word, freq, tag in _parse_userdict(self.userdict):
+        for word, freq, tag in _parse_userdict((*_builtin_words("zh_words"), *self.userdict)):
             segmenter.add_word(self._converter.convert(word), freq, tag)
         return segmenter
 

@@ -167,3 +167,13 @@ def test_builtin_taiwan_words_are_whole(tok):
     for word in ("台積電", "聯電", "殖利率", "蔡英文", "柯文哲", "年改"):
         assert word in tokens, (word, tokens)
     assert "台积电" in tok("台积电股价上涨")
+
+
+def test_addresses_and_host_names_are_not_terms(tok):
+    text = ("From: mathew@cs.cmu.edu (Mathew) wrote in news.cs.example.org, see "
+            "https://www.example.com/page?id=3 or www.example.net and netcom.com; the "
+            "U.S. economy and e.g. stocks")
+    tokens = tok(text)
+    for noise in ("cs", "cmu", "edu", "com", "org", "www", "example", "netcom", "https", "page"):
+        assert noise not in tokens, (noise, tokens)
+    assert {"mathew", "wrote", "economy", "stocks"} <= set(tokens)

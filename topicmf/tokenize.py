@@ -34,6 +34,12 @@ _LETTER = re.compile(r"[^\W\d_]")
 # are kept only between characters, so quotes and dashes around a word fall away.
 _WORD_OR_NUMBER = re.compile(
     r"(?P<word>[^\W\d_][^\W_]*(?:['-][^\W_]+)*)|(?P<number>\d+(?:[.,]\d+)*)")
+# Web and mail addresses and host names say where a text came from, not what it is about:
+# left in, "cs.cmu.edu" becomes the terms cs / cmu / edu and forms topics of its own.
+_ADDRESS = re.compile(
+    r"(?:https?|ftp)://\S+|www\.\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+    r"|\b[a-z0-9-]+(?:\.[a-z0-9-]+){2,}\b"
+    r"|\b[a-z0-9-]+\.(?:com|org|net|edu|gov|mil|int|io|uk|de|fr|ca|au|jp|cn|tw|hk)\b")
 # Numerals alone, or with an ordinal prefix and one counter ("三", "二十", "第一", "三个", "四年").
 _HAN_NUMBER = re.compile(
     "第?[〇零一二三四五六七八九十百千万萬亿億两兩壹贰貳叁參肆伍陆陸柒捌玖拾佰仟廿卅]+"
@@ -268,7 +274,7 @@ class Tokenizer:
 
     def _add_latin(self, text: str, tokens: list[str]) -> None:
         stop = self._stopword_set
-        for match in _WORD_OR_NUMBER.finditer(text):
+        for match in _WORD_OR_NUMBER.finditer(_ADDRESS.sub(" ", text)):
             token = match.group()
             if match.lastgroup == "number" and not self.keep_numbers:
                 continue

@@ -1,1 +1,11 @@
 """Latent-factor models on one scikit-learn interface."""
+
+from .base import LatentFactorModel
+from .lsa import LSA
+from .nmf import NMF
+from .plsa import PLSA
+
+#: Model classes by the name used on the command line and in saved models.
+MODELS = {"lsa": LSA, "nmf": NMF, "plsa": PLSA}
+
+__all__ = ["LatentFactorModel", "LSA", "NMF", "PLSA", "MODELS"]

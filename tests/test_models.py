@@ -1,0 +1,471 @@
+"""Tests of the LSA, NMF and PLSA models and their shared kernels."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.feature_extraction.text import TfidfTransformer
+from sklearn.pipeline import Pipeline
+
+from topicmf.errors import (
+    ConvergenceWarning,
+    InvalidParameterError,
+    ModelFileError,
+    NotFittedError,
+    TopicmfError,
+)
+from topicmf.models import LSA, MODELS, NMF, PLSA, LatentFactorModel, _kernels
+from topicmf.models import nmf as nmf_module
+from topicmf.models import plsa as plsa_module
+
+FACTORIES = {
+    "lsa": lambda **kw: LSA(**{"n_topics": 3, "random_state": 0, **kw}),
+    "lsa-arpack": lambda **kw: LSA(**{"n_topics": 3, "algorithm": "arpack",
+                                      "random_state": 0, **kw}),
+    "nmf": lambda **kw: NMF(**{"n_topics": 3, "random_state": 0, **kw}),
+    "nmf-kl": lambda **kw: NMF(**{"n_topics": 3, "beta_loss": "kullback-leibler",
+                                  "random_state": 0, **kw}),
+    "nmf-random": lambda **kw: NMF(**{"n_topics": 3, "init": "random", "random_state": 0, **kw}),
+    "plsa": lambda **kw: PLSA(**{"n_topics": 3, "random_state": 0, **kw}),
+}
+ITERATIVE = ["nmf", "nmf-kl", "nmf-random", "plsa"]
+ALL = list(FACTORIES)
+
+
+def make_counts(n_docs=40, n_terms=30, n_topics=3, seed=0):
+    """Term counts drawn from a planted topic model, as CSR."""
+    rng = np.random.RandomState(seed)
+    phi = rng.dirichlet(np.full(n_terms, 0.2), size=n_topics)
+    theta = rng.dirichlet(np.full(n_topics, 0.5), size=n_docs)
+    counts = [rng.multinomial(rng.randint(20, 60), p) for p in theta @ phi]
+    return sp.csr_matrix(np.array(counts, dtype=float))
+
+
+@pytest.fixture(scope="module")
+def X():
+    return make_counts()
+
+
+def fit_quietly(model, X):
+    """Fit with generous iterations so that no ConvergenceWarning is raised."""
+    if hasattr(model, "max_iter"):
+        model.set_params(max_iter=2000)
+    return model.fit(X)
+
+
+# ------------------------------------------------------------------ shared suite
+@pytest.mark.parametrize("name", ALL)
+def test_fit_and_transform_shapes(name, X):
+    model = fit_quietly(FACTORIES[name](), X)
+    assert model.components_.shape == (3, 30)
+    assert model.doc_topic_.shape == (40, 3)
+    assert model.n_features_in_ == 30
+    assert model.n_iter_ >= 1 and model.history_
+    assert all(isinstance(v, float) for v in model.history_)
+    assert model.transform(X[:7]).shape == (7, 3)
+    assert np.isfinite(model.components_).all() and np.isfinite(model.doc_topic_).all()
+    again = clone(model)
+    np.testing.assert_array_equal(again.fit_transform(X), model.doc_topic_)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_same_seed_gives_identical_numbers(name, X):
+    first = fit_quietly(FACTORIES[name](random_state=7), X)
+    second = fit_quietly(FACTORIES[name](random_state=7), X)
+    np.testing.assert_array_equal(first.components_, second.components_)
+    np.testing.assert_array_equal(first.doc_topic_, second.doc_topic_)
+    assert first.history_ == second.history_
+    np.testing.assert_array_equal(first.transform(X), second.transform(X))
+
+
+@pytest.mark.parametrize("name", ["nmf-random", "plsa"])
+def test_different_seed_gives_different_start(name, X):
+    first = FACTORIES[name](random_state=1, max_iter=3)
+    second = FACTORIES[name](random_state=2, max_iter=3)
+    with pytest.warns(ConvergenceWarning):
+        first.fit(X)
+    with pytest.warns(ConvergenceWarning):
+        second.fit(X)
+    assert not np.allclose(first.components_, second.components_)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_top_terms_are_sorted_pairs(name, X):
+    model = fit_quietly(FACTORIES[name](), X)
+    terms = [f"t{i}" for i in range(30)]
+    top = model.top_terms(terms, n=5)
+    assert len(top) == 3
+    for topic, row in zip(top, model.components_):
+        assert len(topic) == 5
+        assert all(isinstance(t, str) and isinstance(w, float) for t, w in topic)
+        weights = [w for _, w in topic]
+        assert weights == sorted(weights, reverse=True)
+        assert topic[0] == (terms[int(np.argmax(row))], float(row.max()))
+        assert weights[-1] >= np.sort(row)[-5]
+    assert all(len(topic) == 30 for topic in model.top_terms(terms, n=100))
+    with pytest.raises(InvalidParameterError, match="pass the vocabulary"):
+        model.top_terms(terms[:-1])
+    with pytest.raises(InvalidParameterError, match="'n'"):
+        model.top_terms(terms, n=0)
+
+
+@pytest.mark.parametrize("name", ["nmf", "nmf-kl", "plsa"])
+def test_fold_in_of_training_documents_matches_doc_topic(name, X):
+    model = FACTORIES[name](tol=1e-10, max_iter=20000).fit(X)
+    folded = model.transform(X)
+    scale = np.abs(model.doc_topic_).max()
+    np.testing.assert_allclose(folded, model.doc_topic_, atol=1e-4 * scale)
+
+
+def test_lsa_projection_of_training_documents_is_doc_topic(X):
+    model = FACTORIES["lsa-arpack"]().fit(X)
+    np.testing.assert_allclose(model.transform(X), model.doc_topic_, atol=1e-10)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_a_document_vector_does_not_depend_on_its_batch(name, X):
+    model = fit_quietly(FACTORIES[name](), X)
+    whole = model.transform(X)
+    np.testing.assert_allclose(model.transform(X[5:9]), whole[5:9], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(model.transform(X[[30, 2]]), whole[[30, 2]], rtol=1e-10,
+                               atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_unfitted_model_raises_not_fitted(name, X):
+    model = FACTORIES[name]()
+    for call in (lambda: model.transform(X), lambda: model.top_terms(["a"] * 30),
+                 model.get_state):
+        with pytest.raises(NotFittedError, match="not fitted yet; call fit") as info:
+            call()
+        assert isinstance(info.value, ValueError) and isinstance(info.value, AttributeError)
+
+
+@pytest.mark.parametrize("cls, param, value", [
+    (NMF, "n_topics", 0), (NMF, "n_topics", 1001), (NMF, "n_topics", "3"),
+    (NMF, "n_topics", 2.0), (NMF, "max_iter", 0), (NMF, "tol", -1.0),
+    (NMF, "beta_loss", "itakura-saito"), (NMF, "init", "nndsvdar"),
+    (NMF, "random_state", "seed"), (NMF, "callback", 5),
+    (PLSA, "n_topics", -1), (PLSA, "max_iter", 1.5), (PLSA, "tol", float("nan")),
+    (LSA, "n_topics", 0), (LSA, "algorithm", "lanczos"), (LSA, "n_iter", -1),
+    (LSA, "n_oversamples", "many"),
+])
+def test_invalid_parameter_names_the_parameter(cls, param, value, X):
+    model = cls(n_topics=2).set_params(**{param: value})
+    with pytest.raises(InvalidParameterError, match=f"'{param}' parameter of {cls.__name__}"):
+        model.fit(X)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_too_many_topics_says_how_many_are_possible(name):
+    X = make_counts(n_docs=12, n_terms=30)
+    strict = name == "lsa-arpack"
+    limit = 11 if strict else 12
+    with pytest.raises(InvalidParameterError, match=re.escape(
+            f"number of documents (n_samples=12)")) as info:
+        FACTORIES[name](n_topics=50).fit(X)
+    assert f"n_topics=50" in str(info.value) and f"at most {limit} topics" in str(info.value)
+    with pytest.raises(InvalidParameterError, match=r"number of terms \(n_features=5\)"):
+        FACTORIES[name](n_topics=6).fit(make_counts(n_docs=20, n_terms=5))
+    if strict:
+        with pytest.raises(InvalidParameterError, match="algorithm='arpack' needs fewer"):
+            FACTORIES[name](n_topics=12).fit(X)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_float32_in_float32_out(name, X):
+    X32 = X.astype(np.float32)
+    model = fit_quietly(FACTORIES[name](), X32)
+    assert model.components_.dtype == np.float32
+    assert model.doc_topic_.dtype == np.float32
+    assert model.transform(X32).dtype == np.float32
+    assert model.transform(X.astype(int)).dtype == np.float64
+    assert fit_quietly(FACTORIES[name](), X.astype(np.int64)).components_.dtype == np.float64
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_zero_rows_and_columns_stay_finite(name, X):
+    X = X.tolil()
+    X[3, :] = 0
+    X[:, 5] = 0
+    X = X.tocsr()
+    model = fit_quietly(FACTORIES[name](), X)
+    folded = model.transform(X)
+    assert np.isfinite(model.doc_topic_).all() and np.isfinite(folded).all()
+    assert np.isfinite(model.history_).all()
+    if name == "plsa":
+        np.testing.assert_allclose(model.doc_topic_[3], 1 / 3)
+        np.testing.assert_allclose(folded[3], 1 / 3)
+    else:
+        np.testing.assert_allclose(model.doc_topic_[3], 0, atol=1e-12)
+        np.testing.assert_allclose(folded[3], 0, atol=1e-12)
+        np.testing.assert_allclose(model.components_[:, 5], 0, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_all_zero_matrix_does_not_produce_nan(name):
+    model = FACTORIES[name](n_topics=1).fit(sp.csr_matrix((4, 6)))
+    assert np.isfinite(model.doc_topic_).all() and model.history_ == [0.0]
+
+
+@pytest.mark.parametrize("name", ["lsa", "nmf", "nmf-kl", "plsa"])
+def test_one_topic_and_one_document(name, X):
+    model = fit_quietly(FACTORIES[name](n_topics=1), X)
+    assert model.components_.shape == (1, 30)
+    if name == "plsa":
+        np.testing.assert_allclose(model.doc_topic_, 1.0)
+        np.testing.assert_allclose(model.components_.ravel(), X.sum(axis=0).A1 / X.sum())
+    single = fit_quietly(FACTORIES[name](n_topics=1), X[:1])
+    assert single.doc_topic_.shape == (1, 1)
+    assert single.transform(X).shape == (40, 1)
+    if name != "plsa":  # one document, one topic: an exact rank-one fit
+        np.testing.assert_allclose(single.doc_topic_ @ single.components_, X[:1].toarray(),
+                                   atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["nmf", "plsa"])
+def test_negative_input_is_rejected(name, X):
+    signed = X.copy()
+    signed.data[0] = -1.0
+    with pytest.raises(InvalidParameterError, match="Negative values in data passed to"):
+        FACTORIES[name]().fit(signed)
+    model = fit_quietly(FACTORIES[name](), X)
+    with pytest.raises(ValueError, match="Negative values in data passed to"):
+        model.transform(signed)
+    fit_quietly(FACTORIES["lsa"](), signed)  # LSA takes signed data
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_bad_input_is_a_topicmf_error(name, X):
+    dense = X.toarray()
+    dense[0, 0] = np.nan
+    with pytest.raises(TopicmfError, match="NaN"):
+        FACTORIES[name]().fit(dense)
+    model = fit_quietly(FACTORIES[name](), X)
+    with pytest.raises(InvalidParameterError, match="expecting 30 features"):
+        model.transform(X[:, :10])
+
+
+@pytest.mark.parametrize("name", ITERATIVE)
+def test_max_iter_reached_warns(name, X):
+    model = FACTORIES[name](max_iter=1)
+    label = "PLSA" if name == "plsa" else "NMF"
+    with pytest.warns(ConvergenceWarning, match=rf"{label}\.fit reached max_iter=1 .* raise "
+                                                r"max_iter or tol"):
+        model.fit(X)
+    assert model.n_iter_ == 1 and len(model.history_) == 1
+    with pytest.warns(ConvergenceWarning, match=rf"{label}\.transform .* for \d+ of 40 doc"):
+        model.transform(X)
+
+
+@pytest.mark.parametrize("name", ITERATIVE)
+def test_callback_sees_every_iteration(name, X):
+    seen = []
+    model = fit_quietly(FACTORIES[name](callback=lambda i, obj: seen.append((i, obj))), X)
+    assert seen == list(enumerate(model.history_, start=1))
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_state_round_trip_through_json_and_npz(name, X, tmp_path):
+    model = fit_quietly(FACTORIES[name](), X)
+    params, arrays = model.get_state()
+    (tmp_path / "model.json").write_text(json.dumps(params))
+    np.savez(tmp_path / "model.npz", **arrays)
+    with np.load(tmp_path / "model.npz", allow_pickle=False) as saved:
+        loaded_arrays = dict(saved)
+    loaded_params = json.loads((tmp_path / "model.json").read_text())
+    for loaded in (LatentFactorModel.from_state(loaded_params, loaded_arrays),
+                   type(model).from_state(loaded_params, loaded_arrays)):
+        assert type(loaded) is type(model)
+        expected = {**model.get_params(), "callback": None} if "callback" in params else {}
+        assert loaded.get_params() == (expected or model.get_params())
+        np.testing.assert_array_equal(loaded.transform(X), model.transform(X))
+        assert loaded.history_ == model.history_ and loaded.n_iter_ == model.n_iter_
+
+
+def test_state_errors_are_model_file_errors(X):
+    params, arrays = fit_quietly(NMF(n_topics=3, random_state=0), X).get_state()
+    with pytest.raises(ModelFileError, match="not a 'PLSA'|is a 'NMF', not a PLSA"):
+        PLSA.from_state(params, arrays)
+    with pytest.raises(ModelFileError, match="incomplete or invalid"):
+        NMF.from_state(params, {"components_": arrays["components_"]})
+    with pytest.raises(ModelFileError, match="inconsistent shapes"):
+        NMF.from_state(params, {**arrays, "components_": arrays["components_"][:, :5]})
+    broken = {**params, "params": {**params["params"], "n_topics": 0}}
+    with pytest.raises(ModelFileError, match="n_topics"):
+        NMF.from_state(broken, arrays)
+
+
+def test_models_work_inside_a_pipeline(X):
+    nmf = NMF(n_topics=3, tol=1e-9, max_iter=5000, random_state=0)
+    pipeline = Pipeline([("tfidf", TfidfTransformer()), ("nmf", nmf)])
+    vectors = pipeline.fit_transform(X)
+    assert vectors.shape == (40, 3)
+    np.testing.assert_allclose(pipeline.transform(X), vectors, atol=1e-3)
+
+
+def test_registry_names_the_three_models():
+    assert MODELS == {"lsa": LSA, "nmf": NMF, "plsa": PLSA}
+
+
+# ------------------------------------------------------------- model properties
+@pytest.mark.parametrize("beta_loss", ["frobenius", "kullback-leibler"])
+@pytest.mark.parametrize("init", ["nndsvda", "nndsvd", "random"])
+def test_nmf_loss_never_rises_and_matches_dense(beta_loss, init, X):
+    model = fit_quietly(NMF(n_topics=4, beta_loss=beta_loss, init=init, tol=1e-7,
+                            random_state=0), X)
+    history = np.array(model.history_)
+    assert len(history) > 5
+    assert np.all(np.diff(history) <= 1e-10 * history[0])
+    dense, WH = X.toarray(), model.doc_topic_ @ model.components_
+    if beta_loss == "frobenius":
+        expected = np.linalg.norm(dense - WH)
+    else:
+        nz = dense > 0
+        expected = (dense[nz] * np.log(dense[nz] / WH[nz])).sum() - dense.sum() + WH.sum()
+    np.testing.assert_allclose(model.reconstruction_err_, expected, rtol=1e-8)
+
+
+@pytest.mark.parametrize("name", ITERATIVE)
+def test_row_blocks_do_not_change_the_fit(name, X, monkeypatch):
+    whole = fit_quietly(FACTORIES[name](), X)
+    monkeypatch.setattr(_kernels, "BLOCK_BYTES", 2 * 3 * 8 * 50)  # about 50 entries a block
+    assert len(_kernels.row_blocks(X, 3)) > 5
+    blocked = fit_quietly(FACTORIES[name](), X)
+    np.testing.assert_allclose(blocked.components_, whole.components_, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(blocked.transform(X), whole.transform(X), rtol=1e-6, atol=1e-9)
+
+
+def test_plsa_likelihood_never_falls_and_rows_are_distributions(X):
+    model = fit_quietly(PLSA(n_topics=4, tol=1e-7, random_state=0), X)
+    history = np.array(model.history_)
+    assert len(history) > 5
+    assert np.all(np.diff(history) >= -1e-10 * abs(history[0]))
+    np.testing.assert_allclose(model.doc_topic_.sum(axis=1), 1.0)
+    np.testing.assert_allclose(model.components_.sum(axis=1), 1.0)
+    np.testing.assert_allclose(model.transform(X[:5]).sum(axis=1), 1.0)
+    dense = X.toarray()
+    nz = dense > 0
+    expected = (dense[nz] * np.log((model.doc_topic_ @ model.components_)[nz])).sum()
+    np.testing.assert_allclose(model.log_likelihood_, expected, rtol=1e-10)
+
+
+@pytest.mark.parametrize("algorithm, kw", [("arpack", {}), ("randomized", {"n_iter": 20})])
+def test_lsa_matches_dense_svd(algorithm, kw):
+    X = np.random.RandomState(3).rand(8, 6)
+    X[X < 0.3] = 0
+    model = LSA(n_topics=3, algorithm=algorithm, random_state=0, **kw).fit(sp.csr_matrix(X))
+    U, S, VT = np.linalg.svd(X, full_matrices=False)
+    np.testing.assert_allclose(model.singular_values_, S[:3], rtol=1e-8)
+    for row in model.components_:  # sign convention: the largest loading is positive
+        assert row[np.argmax(np.abs(row))] > 0
+    np.testing.assert_allclose(np.abs(model.components_), np.abs(VT[:3]), atol=1e-8)
+    np.testing.assert_allclose(model.doc_topic_ @ model.components_,
+                               (U[:, :3] * S[:3]) @ VT[:3], atol=1e-8)
+    np.testing.assert_allclose(model.transform(X), model.doc_topic_, atol=1e-8)
+    np.testing.assert_allclose(model.explained_variance_ratio_,
+                               np.var(model.doc_topic_, axis=0) / np.var(X, axis=0).sum())
+    rank3 = (U[:, :3] * S[:3]) @ VT[:3]
+    np.testing.assert_allclose(model.history_,
+                               [np.linalg.norm(X - rank3) / np.linalg.norm(X)], rtol=1e-6)
+    assert model.n_iter_ == (1 if algorithm == "arpack" else 20)
+
+
+def test_nndsvd_start_is_exact_for_a_rank_one_matrix(X):
+    rank_one = np.outer([1.0, 2.0, 0.0, 3.0], [0.0, 4.0, 1.0, 2.0, 5.0])
+    rng = np.random.RandomState(0)
+    W, H = nmf_module._initialize(sp.csr_array(rank_one), 2, "nndsvd", rng)
+    np.testing.assert_allclose(W @ H, rank_one, atol=1e-10)
+    W, H = nmf_module._initialize(sp.csr_array(X), 3, "nndsvda", rng)
+    assert (W > 0).all() and (H > 0).all()
+    W, H = nmf_module._initialize(sp.csr_array(X), 3, "nndsvd", rng)
+    assert (W >= 0).all() and (H >= 0).all() and (W == 0).any()
+
+
+@pytest.mark.parametrize("init", ["nndsvda", "random"])
+def test_nmf_recovers_the_planted_blocks(init):
+    X = np.array([[5, 3, 0, 1], [4, 0, 0, 1], [1, 1, 0, 5], [1, 0, 0, 4], [0, 1, 5, 4]],
+                 dtype=float)
+    model = NMF(n_topics=2, init=init, tol=1e-9, max_iter=3000, random_state=0).fit(X)
+    groups = model.doc_topic_.argmax(axis=1)
+    assert groups[0] == groups[1] and len(set(groups[2:])) == 1 and groups[0] != groups[2]
+    # The topic of documents 0-1 is led by term 0, the other one by term 3.
+    assert model.components_[groups[0]].argmax() == 0
+    assert model.components_[groups[2]].argmax() == 3
+    np.testing.assert_allclose(model.reconstruction_err_, 4.2765, atol=1e-3)
+
+
+def test_one_sweep_equals_the_dense_textbook_update():
+    rng = np.random.RandomState(1)
+    X = sp.csr_array(sp.random(9, 7, density=0.5, random_state=rng) * 5)
+    D = X.toarray()
+    W, H = rng.rand(9, 3), rng.rand(3, 7)
+    blocks = _kernels.row_blocks(X, 3, max_bytes=2 * 3 * 8 * 10)
+    assert len(blocks) > 2
+
+    loss, (W1, H1) = nmf_module._frobenius_sweep(X, blocks, (W, H))
+    W_ref = W * (D @ H.T) / (W @ H @ H.T)
+    H_ref = H * (W_ref.T @ D) / (W_ref.T @ W_ref @ H)
+    np.testing.assert_allclose(loss, 0.5 * np.linalg.norm(D - W @ H) ** 2)
+    np.testing.assert_allclose(W1, W_ref)
+    np.testing.assert_allclose(H1, H_ref)
+
+    loss, (W1, H1) = nmf_module._kl_sweep(X, blocks, (W, H))
+    W_ref = W * ((D / (W @ H)) @ H.T) / H.sum(axis=1)
+    H_ref = H * (W_ref.T @ (D / (W_ref @ H))) / W_ref.sum(axis=0)[:, None]
+    nz = D > 0
+    np.testing.assert_allclose(
+        loss, (D[nz] * np.log(D[nz] / (W @ H)[nz])).sum() - D.sum() + (W @ H).sum())
+    np.testing.assert_allclose(W1, W_ref)
+    np.testing.assert_allclose(H1, H_ref)
+
+    theta = W / W.sum(axis=1, keepdims=True)
+    phi = H / H.sum(axis=1, keepdims=True)
+    ll, (theta1, phi1) = plsa_module._em_sweep(X, blocks, (theta, phi))
+    R = D / (theta @ phi)
+    theta_ref = theta * (R @ phi.T)
+    phi_ref = phi * (theta.T @ R)
+    np.testing.assert_allclose(ll, (D[nz] * np.log((theta @ phi)[nz])).sum())
+    np.testing.assert_allclose(theta1, theta_ref / theta_ref.sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(phi1, phi_ref / phi_ref.sum(axis=1, keepdims=True))
+
+
+# ----------------------------------------------------------------------- kernels
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_kernel_matches_dense_reference(dtype):
+    rng = np.random.RandomState(0)
+    X = sp.random(7, 9, density=0.4, format="csr", random_state=rng, dtype=dtype)
+    X = sp.csr_array(X)
+    W = rng.rand(7, 3).astype(dtype)
+    H = rng.rand(3, 9).astype(dtype)
+    dense_WH = W @ H
+    rows, cols = X.nonzero()
+    order = np.lexsort((cols, rows))  # storage order of canonical CSR
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    wh = _kernels.product_at_nonzeros(X, W, np.ascontiguousarray(H.T))
+    assert wh.dtype == dtype
+    np.testing.assert_allclose(wh, dense_WH[rows[order], cols[order]], rtol=tol)
+    R, _ = _kernels.ratio_at_nonzeros(X, W, np.ascontiguousarray(H.T))
+    assert R.dtype == dtype
+    np.testing.assert_allclose(R.toarray(), X.toarray() / dense_WH, rtol=tol)
+    np.testing.assert_allclose(_kernels.row_sq_norms(X), (X.toarray() ** 2).sum(axis=1),
+                               rtol=tol)
+
+
+def test_row_blocks_cover_rows_within_budget(X):
+    blocks = _kernels.row_blocks(X, 3, max_bytes=2 * 3 * 8 * 100)
+    assert blocks[0].start == 0 and blocks[-1].stop == X.shape[0]
+    assert all(a.stop == b.start for a, b in zip(blocks, blocks[1:]))
+    for block in blocks:
+        assert block.stop > block.start
+        nnz = X.indptr[block.stop] - X.indptr[block.start]
+        assert nnz <= 100 or block.stop - block.start == 1
+    assert _kernels.row_blocks(X, 3) == [slice(0, 40)]
+
+
+def test_normalize_rows_makes_empty_rows_uniform():
+    A = np.array([[1.0, 3.0], [0.0, 0.0]])
+    np.testing.assert_allclose(_kernels.normalize_rows(A), [[0.25, 0.75], [0.5, 0.5]])

@@ -1,0 +1,323 @@
+"""The command line: parses arguments, calls the library, prints. ``main(argv) -> exit status``.
+
+Exit status: 0 success, 1 a topicmf error (bad input, one line on stderr), 2 a usage error,
+130 interrupted. ``--debug`` shows the traceback of an error instead of the one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .display import format_factorization, format_labels_vs_topics, format_topics, pad
+from .errors import InvalidParameterError, TopicmfError, TopicmfWarning
+
+PROG = "topicmf"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        with _warnings_to_stderr():
+            return args.run(args)
+    except TopicmfError as exc:
+        if args.debug:
+            raise
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print(f"{PROG}: interrupted; nothing was written.", file=sys.stderr)
+        return 130
+
+
+# ---------------------------------------------------------------------------- arguments
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Topic modeling by matrix factorization (LSA, NMF, PLSA).")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--quiet", action="store_true",
+                        help="print nothing but warnings and errors")
+    common.add_argument("--json", action="store_true",
+                        help="print the result as JSON on stdout (progress as JSON lines on stderr)")
+    common.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+
+    reading = argparse.ArgumentParser(add_help=False)
+    group = reading.add_argument_group("reading the corpus")
+    group.add_argument("--text-column", default="text", metavar="NAME",
+                       help="csv/jsonl column holding the text (default: text)")
+    group.add_argument("--id-column", metavar="NAME", help="csv/jsonl column with document ids")
+    group.add_argument("--label-column", metavar="NAME",
+                       help="csv/jsonl column with labels (default: 'label' if present)")
+    group.add_argument("--lines", action="store_true",
+                       help="read .txt files as one document per line")
+    group.add_argument("--encoding", metavar="NAME",
+                       help="decode files with this encoding instead of detecting "
+                            "UTF-8 / GB18030 / Big5")
+    group.add_argument("--limit", type=int, metavar="N", help="read at most N documents")
+
+    analyze = commands.add_parser(
+        "analyze", parents=[common, reading], help="find the topics of a corpus",
+        description="Find the topics of a folder of .txt files, a .csv, or a .jsonl(.gz) file.")
+    analyze.add_argument("path", metavar="PATH", help="folder of .txt files, .csv, .jsonl(.gz) or .txt")
+    analyze.add_argument("--topics", type=int, required=True, metavar="K",
+                         help="number of topics")
+    analyze.add_argument("--model", default="nmf", choices=["lsa", "nmf", "plsa"],
+                         help="factorization (default: nmf)")
+    analyze.add_argument("--out", metavar="DIR",
+                         help="output folder (default: reports/<corpus name>)")
+    analyze.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    analyze.add_argument("--lang", default="auto", choices=["auto", "en", "zh"],
+                         help="language of the documents (default: auto, per document)")
+    analyze.add_argument("--min-df", type=_df_value, default=2, metavar="N|F",
+                         help="drop terms in fewer documents than N, or a share F (default: 2)")
+    analyze.add_argument("--max-df", type=_df_value, default=0.5, metavar="N|F",
+                         help="drop terms in more than a share F or N documents (default: 0.5)")
+    analyze.add_argument("--max-terms", type=int, metavar="N",
+                         help="keep only the N most frequent terms")
+    analyze.add_argument("--sublinear-tf", action="store_true",
+                         help="use 1 + log(tf) in TF-IDF")
+    analyze.add_argument("--max-iter", type=int, metavar="N",
+                         help="iterations for NMF / PLSA (default: the model's)")
+    analyze.add_argument("--top-n", type=int, default=10, metavar="N",
+                         help="terms shown per topic (default: 10)")
+    analyze.add_argument("--stopwords", metavar="FILE", action="append", default=[],
+                         help="extra stopwords, one a line (repeatable)")
+    analyze.add_argument("--userdict", metavar="FILE", action="append", default=[],
+                         help="extra Chinese words, one a line (repeatable)")
+    analyze.set_defaults(run=_run_analyze)
+
+    assign = commands.add_parser(
+        "assign", parents=[common, reading], help="give topics to new documents",
+        description="Fold new documents into a saved model and print their topics.")
+    assign.add_argument("model", metavar="MODEL",
+                        help="model folder (OUT/model) or output folder of analyze")
+    assign.add_argument("path", metavar="PATH", help="new documents, in any corpus format")
+    assign.add_argument("--out", metavar="FILE", help="also write the topics to this CSV file")
+    assign.set_defaults(run=_run_assign)
+
+    factorize = commands.add_parser(
+        "factorize", parents=[common], help="factorize a small labelled matrix",
+        description="Factorize a matrix given as CSV (first row: column labels; first column: "
+                    "row labels) and print both factors.")
+    factorize.add_argument("table", metavar="TABLE.csv")
+    factorize.add_argument("--topics", type=int, default=2, metavar="K",
+                           help="number of factors (default: 2)")
+    factorize.add_argument("--model", default="nmf", choices=["lsa", "nmf", "plsa"])
+    factorize.add_argument("--seed", type=int, default=0)
+    factorize.set_defaults(run=_run_factorize)
+    return parser
+
+
+def _df_value(text: str):
+    """--min-df / --max-df: an int is a number of documents, a float a share of them."""
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected a number of documents (e.g. 2) or a share (e.g. 0.5), got {text!r}")
+
+
+# ---------------------------------------------------------------------------- commands
+
+def _run_analyze(args) -> int:
+    from .export import result_summary, write_outputs
+    from .pipeline import analyze
+    from .tokenize import Tokenizer, read_word_file
+
+    _check_topics(args.topics)
+    tokenizer = Tokenizer(
+        args.lang,
+        stopwords=[w for f in args.stopwords for w in read_word_file(f)],
+        userdict=[w for f in args.userdict for w in read_word_file(f)])
+    corpus = _load(args)
+    out = Path(args.out) if args.out else Path("reports") / corpus.name
+    with _progress(args) as progress:
+        result = analyze(corpus, args.topics, model=args.model, tokenizer=tokenizer,
+                         min_df=args.min_df, max_df=args.max_df, max_terms=args.max_terms,
+                         sublinear_tf=args.sublinear_tf, random_state=args.seed,
+                         max_iter=args.max_iter, top_n=args.top_n, progress=progress)
+    written = write_outputs(result, out)
+    summary = result_summary(result)
+    if args.json:
+        summary["output"] = {"folder": str(out), "files": [str(p) for p in written]}
+        _print_json(summary)
+    elif not args.quiet:
+        _print_analysis(result, out)
+    return 0
+
+
+def _run_assign(args) -> int:
+    from .export import topic_label
+    from .io import load_analysis
+
+    analysis = load_analysis(args.model)
+    corpus = _load(args)
+    vectors, known = analysis.doc_vectors(corpus.texts)
+    labels = [topic_label(terms) for terms in analysis.topics(3)]
+    rows = []
+    for doc_id, vector, has_terms in zip(corpus.ids, vectors, known):
+        topic = int(vector.argmax()) if has_terms else None
+        rows.append({"doc_id": doc_id, "topic": topic,
+                     "weight": float(vector[topic]) if has_terms else None,
+                     "topic_label": labels[topic] if has_terms else "",
+                     "weights": [round(float(w), 6) for w in vector]})
+    if args.out:
+        _write_assign_csv(rows, Path(args.out), analysis.n_topics)
+    unknown = int((~known).sum())
+    if unknown:
+        warnings.warn(f"{unknown} document(s) share no term with the model's vocabulary and "
+                      f"get no topic.", TopicmfWarning)
+    if args.json:
+        _print_json({"model": str(args.model), "documents": rows})
+    elif not args.quiet:
+        width = min(48, max(pad.width(r["doc_id"]) for r in rows))
+        for r in rows:
+            topic = "-" if r["topic"] is None else f"{r['topic']:>3}  {r['weight']:.2f}  {r['topic_label']}"
+            print(f"{pad.left(r['doc_id'], width)}  {topic}")
+    return 0
+
+
+def _run_factorize(args) -> int:
+    from .models import MODELS
+    from .table import read_table
+
+    _check_topics(args.topics)
+    table = read_table(args.table)
+    model = MODELS[args.model](args.topics, random_state=args.seed)
+    row_factors = model.fit_transform(table.values)
+    if args.json:
+        _print_json({"table": str(args.table), "model": args.model, "rows": table.row_labels,
+                     "columns": table.column_labels,
+                     "row_factors": np.round(row_factors, 6).tolist(),
+                     "column_factors": np.round(model.components_, 6).tolist(),
+                     "objective": float(model.history_[-1]) if len(model.history_) else None})
+    elif not args.quiet:
+        print(format_factorization(table, model, row_factors, args.model, Path(args.table).name))
+    return 0
+
+
+# ---------------------------------------------------------------------------- helpers
+
+def _check_topics(n_topics: int) -> None:
+    if not 1 <= n_topics <= 1000:
+        raise InvalidParameterError(f"--topics must be between 1 and 1000; got {n_topics}.")
+
+
+def _load(args):
+    from .corpus import load_corpus
+
+    if args.limit is not None and args.limit < 1:
+        raise InvalidParameterError(f"--limit must be at least 1; got {args.limit}.")
+    return load_corpus(args.path, text_column=args.text_column, id_column=args.id_column,
+                       label_column=args.label_column, lines=args.lines,
+                       encoding=args.encoding, limit=args.limit)
+
+
+def _print_analysis(result, out: Path) -> None:
+    info = result.analysis.info
+    corpus, vocab, model = info["corpus"], info["vocabulary"], info["model"]
+    print(f"{corpus['name']}: {corpus['n_documents']} documents, {vocab['n_terms']} terms, "
+          f"{model['name'].upper()} with {model['n_topics']} topics "
+          f"({model['n_iter']} iterations, {info['timings_s']['total']:.1f} s)")
+    print()
+    print(format_topics(result.topics, result.topic_shares))
+    print()
+    labels = result.dtm.labels
+    if labels and len(set(labels)) <= 30 and result.analysis.n_topics <= 30:
+        print(format_labels_vs_topics(labels, result.dominant_topics, result.analysis.n_topics))
+        print()
+    shown = 100 if result.dtm.n_docs <= 100 else 20
+    ids = result.dtm.doc_ids
+    width = min(48, max(pad.width(i) for i in ids[:shown]))
+    print(f"{'document':<{width}}  topic  weight")
+    for doc_id, weights in zip(ids[:shown], result.doc_weights[:shown]):
+        print(f"{pad.left(doc_id, width)}  {int(weights.argmax()):>5}  {weights.max():6.2f}")
+    if result.dtm.n_docs > shown:
+        print(f"... and {result.dtm.n_docs - shown} more: see {out / 'doc_topics.csv'}")
+    print()
+    print(f"Wrote {out}/: topics.json, topics.csv, doc_topics.csv, model/")
+
+
+def _write_assign_csv(rows, path: Path, n_topics: int) -> None:
+    import csv
+
+    from .io import staged_output
+
+    with staged_output(path.parent if str(path.parent) else Path(".")) as staging:
+        with (staging / path.name).open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["doc_id", "topic", *(f"topic_{k}" for k in range(n_topics))])
+            for r in rows:
+                writer.writerow([r["doc_id"], "" if r["topic"] is None else r["topic"],
+                                 *(f"{w:.6g}" for w in r["weights"])])
+
+
+def _print_json(data) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=1)
+    sys.stdout.write("\n")
+
+
+@contextmanager
+def _warnings_to_stderr():
+    """Show each warning as one line, ``topicmf: warning: ...``, when it happens."""
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"{PROG}: warning: {message}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = show
+        yield
+
+
+@contextmanager
+def _progress(args):
+    """A progress callback: tqdm bars on an interactive terminal, JSON lines with --json."""
+    if args.quiet:
+        yield None
+        return
+    if args.json:
+        def report(stage, done, total):
+            if done == total or done % 10 == 0:
+                print(json.dumps({"stage": stage, "done": done, "total": total}),
+                      file=sys.stderr, flush=True)
+        yield report
+        return
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    bars = {}
+
+    def report(stage, done, total):
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit="doc" if stage == "tokenize" else "it",
+                                     leave=False, file=sys.stderr)
+        bar.update(done - bar.n)
+
+    try:
+        yield report
+    finally:
+        for bar in bars.values():
+            bar.close()

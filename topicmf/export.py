@@ -1,0 +1,81 @@
+"""Write an analysis's results for other tools: topics.json, topics.csv, doc_topics.csv, model/.
+
+All files of one run are written into a staging folder and moved into place together, so an
+interrupted run leaves the output folder as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .io import save_analysis, staged_output
+from .pipeline import TopicResult
+
+__all__ = ["write_outputs", "topic_label", "result_summary"]
+
+
+def topic_label(terms: list[tuple[str, float]], n: int = 3) -> str:
+    """A short name for a topic: its top ``n`` terms."""
+    return " / ".join(term for term, _ in terms[:n])
+
+
+def result_summary(result: TopicResult) -> dict:
+    """The JSON-ready description of a run: settings, topics and where each document went."""
+    shares = result.topic_shares
+    n_docs = np.bincount(result.dominant_topics, minlength=result.analysis.n_topics)
+    return {
+        "summary": result.analysis.info,
+        "topics": [
+            {"topic": k, "label": topic_label(terms), "share": round(float(shares[k]), 6),
+             "n_documents": int(n_docs[k]),
+             "terms": [{"term": term, "weight": round(float(w), 6)} for term, w in terms]}
+            for k, terms in enumerate(result.topics)
+        ],
+        "excluded_documents": result.excluded,
+        "skipped_files": [{"file": f, "reason": r} for f, r in result.corpus.skipped],
+    }
+
+
+def write_outputs(result: TopicResult, directory) -> list[Path]:
+    """Write topics.json, topics.csv, doc_topics.csv and model/ into ``directory``."""
+    directory = Path(directory)
+    with staged_output(directory) as staging:
+        (staging / "topics.json").write_text(
+            json.dumps(result_summary(result), ensure_ascii=False, indent=1), encoding="utf-8")
+        _write_topics_csv(result, staging / "topics.csv")
+        _write_doc_topics_csv(result, staging / "doc_topics.csv")
+        save_analysis(result.analysis, staging / "model")
+        names = sorted(p.name for p in staging.iterdir())
+    return [directory / name for name in names]
+
+
+def _write_topics_csv(result: TopicResult, path: Path) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["topic", "rank", "term", "weight"])
+        for k, terms in enumerate(result.topics):
+            for rank, (term, weight) in enumerate(terms, start=1):
+                writer.writerow([k, rank, term, f"{weight:.6g}"])
+
+
+def _write_doc_topics_csv(result: TopicResult, path: Path) -> None:
+    """One row per corpus document, in corpus order; excluded documents have no topic."""
+    n_topics = result.analysis.n_topics
+    row_of = {int(r): i for i, r in enumerate(result.fitted_rows)}
+    labels = result.corpus.labels
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["doc_id", "label", "topic", *(f"topic_{k}" for k in range(n_topics))])
+        for position, doc_id in enumerate(result.corpus.ids):
+            label = labels[position] if labels else ""
+            row = row_of.get(position)
+            if row is None:
+                writer.writerow([doc_id, label, "", *([""] * n_topics)])
+            else:
+                weights = result.doc_weights[row]
+                writer.writerow([doc_id, label, int(weights.argmax()),
+                                 *(f"{w:.6g}" for w in weights)])

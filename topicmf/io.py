@@ -1,0 +1,172 @@
+"""Saving and loading a fitted analysis, and writing outputs so they are never half-written.
+
+A saved analysis is a folder with two files:
+
+    model.json   format version, library version, settings, tokenizer settings (with the user's
+                 words), model parameters, corpus summary, and the SHA-256 of model.npz
+    model.npz    the arrays: terms, idf, the model's factors (loaded with allow_pickle=False)
+
+Loading never runs code from the file (no pickle) and refuses a file whose checksum, format or
+arrays do not match what model.json says.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io as _io
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .errors import ModelFileError, OutputError
+from .models import MODELS
+from .pipeline import Analysis
+from .tokenize import Tokenizer
+from .vectorize import Vocabulary
+
+__all__ = ["save_analysis", "load_analysis", "staged_output", "FORMAT_VERSION"]
+
+FORMAT = "topicmf-analysis"
+FORMAT_VERSION = 1
+HEADER, ARRAYS = "model.json", "model.npz"
+
+
+def save_analysis(analysis: Analysis, directory) -> Path:
+    """Write ``analysis`` into ``directory`` (created; files replaced atomically)."""
+    directory = Path(directory)
+    params, model_arrays = analysis.model.get_state()
+    arrays = {"terms": np.asarray(analysis.vocabulary.terms, dtype=str),
+              "idf": np.asarray(analysis.vocabulary.idf)}
+    arrays.update({f"model.{name}": np.asarray(value) for name, value in model_arrays.items()})
+    buffer = _io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    payload = buffer.getvalue()
+    header = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "library_version": __version__,
+        "model_name": analysis.model_name,
+        "model_state": params,
+        "tokenizer": analysis.tokenizer.get_config(),
+        "vocabulary_settings": analysis.vocabulary.settings,
+        "info": analysis.info,
+        "arrays": {name: {"shape": list(a.shape), "dtype": a.dtype.str} for name, a in arrays.items()},
+        "arrays_sha256": hashlib.sha256(payload).hexdigest(),
+    }
+    with staged_output(directory) as staging:
+        (staging / ARRAYS).write_bytes(payload)
+        (staging / HEADER).write_text(json.dumps(header, ensure_ascii=False, indent=1),
+                                      encoding="utf-8")
+    return directory
+
+
+def load_analysis(directory) -> Analysis:
+    """Read an analysis saved by :func:`save_analysis`; ModelFileError if anything is off.
+
+    ``directory`` may also be an output folder of ``topicmf analyze`` (its ``model/`` is used).
+    """
+    directory = Path(directory)
+    if not (directory / HEADER).exists() and (directory / "model" / HEADER).exists():
+        directory = directory / "model"
+    header_path, arrays_path = directory / HEADER, directory / ARRAYS
+    if not directory.is_dir():
+        raise ModelFileError(f"{directory} is not a folder; give the model folder written by "
+                             f"'topicmf analyze' (OUT/model).")
+    for path in (header_path, arrays_path):
+        if not path.is_file():
+            raise ModelFileError(f"{path} is missing; give the model folder written by "
+                                 f"'topicmf analyze' (OUT/model), or run analyze again.")
+    try:
+        header = json.loads(header_path.read_text(encoding="utf-8"))
+        if not isinstance(header, dict):
+            raise ValueError("not an object")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ModelFileError(f"{header_path} is corrupt or truncated ({exc}); run analyze "
+                             f"again to rewrite the model.") from None
+    if header.get("format") != FORMAT:
+        raise ModelFileError(f"{header_path} is not a topicmf model file.")
+    if header.get("format_version") != FORMAT_VERSION:
+        raise ModelFileError(
+            f"{header_path} has format version {header.get('format_version')!r}; this topicmf "
+            f"({__version__}) reads version {FORMAT_VERSION}: refit with this version.")
+    payload = arrays_path.read_bytes()
+    if hashlib.sha256(payload).hexdigest() != header.get("arrays_sha256"):
+        raise ModelFileError(f"{arrays_path} does not match its checksum in {HEADER}: the file "
+                             f"was truncated or changed; run analyze again.")
+    try:
+        with np.load(_io.BytesIO(payload), allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+        _check_arrays(arrays, header["arrays"])
+        model_arrays = {name[len("model."):]: value for name, value in arrays.items()
+                        if name.startswith("model.")}
+        model_class = MODELS[header["model_name"]]
+        model = model_class.from_state(header["model_state"], model_arrays)
+        vocabulary = Vocabulary(terms=arrays["terms"], idf=arrays["idf"],
+                                settings=header["vocabulary_settings"])
+        tokenizer = Tokenizer.from_config(header["tokenizer"])
+    except ModelFileError as exc:
+        raise ModelFileError(f"{directory}: {exc}") from None
+    except (KeyError, ValueError, TypeError, OSError, zipfile.BadZipFile) as exc:
+        raise ModelFileError(f"{directory} holds an unreadable or inconsistent model "
+                             f"({type(exc).__name__}: {exc}); run analyze again.") from None
+    if model.components_.shape[1] != len(vocabulary):
+        raise ModelFileError(f"{directory}: the model has {model.components_.shape[1]} terms "
+                             f"but the vocabulary {len(vocabulary)}; run analyze again.")
+    return Analysis(tokenizer=tokenizer, vocabulary=vocabulary, model=model,
+                    model_name=header["model_name"], info=header.get("info", {}))
+
+
+def _check_arrays(arrays: dict, expected: dict) -> None:
+    if set(arrays) != set(expected):
+        raise ValueError(f"arrays {sorted(arrays)} differ from those listed {sorted(expected)}")
+    for name, spec in expected.items():
+        if list(arrays[name].shape) != spec["shape"] or arrays[name].dtype.str != spec["dtype"]:
+            raise ValueError(f"array {name!r} has shape {arrays[name].shape} and dtype "
+                             f"{arrays[name].dtype.str}, not {spec}")
+
+
+@contextlib.contextmanager
+def staged_output(directory):
+    """Yield an empty staging folder; on success its entries replace those in ``directory``.
+
+    The staging folder sits beside ``directory`` (same file system, so each move is a rename).
+    If the block raises (a bug, a full disk, Ctrl-C), the staging folder is removed and
+    ``directory`` is left as it was.
+    """
+    directory = Path(directory)
+    try:
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".partial",
+                                        dir=directory.parent))
+    except OSError as exc:
+        raise OutputError(f"cannot write to {directory} ({exc.strerror or exc}); choose "
+                          f"another folder with --out.") from None
+    try:
+        yield staging
+        try:
+            directory.mkdir(exist_ok=True)
+            for entry in sorted(staging.iterdir()):
+                _replace(entry, directory / entry.name)
+        except OSError as exc:
+            raise OutputError(f"cannot write to {directory} ({exc.strerror or exc}); choose "
+                              f"another folder with --out.") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _replace(source: Path, target: Path) -> None:
+    if source.is_dir() and target.exists():
+        # A folder cannot be renamed over a non-empty one: move the old one aside first.
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.replace(target, old)
+        os.replace(source, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(source, target)

@@ -1,0 +1,272 @@
+"""What the three models share: input checks, the iteration loop, top terms, state."""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import validate_data
+
+from .. import _validation
+from ..errors import ConvergenceWarning, InvalidParameterError, ModelFileError, NotFittedError
+from . import _kernels
+
+MAX_TOPICS = 1000
+
+_REGISTRY: dict[str, type] = {}
+
+
+class LatentFactorModel(TransformerMixin, BaseEstimator):
+    """Base of the topic models: X (documents x terms) ~ doc_topic_ @ components_.
+
+    Subclasses implement ``fit`` and ``transform`` and list the fitted attributes that
+    make up their saved state in ``_state_arrays`` and ``_state_scalars``.
+    """
+
+    _positive_input = False
+    _state_arrays = ("components_", "doc_topic_")
+    _state_scalars = ("n_features_in_", "n_iter_", "history_")
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _REGISTRY[cls.__name__] = cls
+
+    # ----------------------------------------------------------------- sklearn glue
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.input_tags.positive_only = self._positive_input
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "components_")
+
+    def fit_transform(self, X, y=None):
+        """Fit the model and return the document vectors of ``X`` (``doc_topic_``)."""
+        return self.fit(X).doc_topic_.copy()
+
+    # ------------------------------------------------------------------ checks
+    def _check_fitted(self) -> None:
+        if not self.__sklearn_is_fitted__():
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet; call fit(X) "
+                "first or load a saved model."
+            )
+
+    def _check_input(self, X, *, reset: bool):
+        """Validate X and return it as canonical CSR, float32 kept, anything else float64."""
+        name = type(self).__name__
+        try:
+            X = validate_data(self, X, reset=reset, accept_sparse="csr",
+                              dtype=[np.float64, np.float32])
+        except ValueError as exc:
+            raise InvalidParameterError(f"Invalid X passed to {name}: {exc}") from exc
+        X = sp.csr_array(X)
+        if not X.has_canonical_format:
+            X = X.copy()
+            X.sum_duplicates()
+        if self._positive_input and X.nnz and X.data.min() < 0:
+            raise InvalidParameterError(
+                f"Negative values in data passed to {name}; it needs non-negative X "
+                "(term counts or tf-idf weights), or use LSA for signed data."
+            )
+        return X
+
+    def _check_n_topics(self, X, *, strict: bool = False, why: str = "") -> int:
+        """Check n_topics against the shape of X; ``strict`` demands fewer than both sides."""
+        name = type(self).__name__
+        k = _validation.check_int(self.n_topics, "n_topics", low=1, high=MAX_TOPICS, owner=name)
+        for count, what, axis in ((X.shape[0], "documents", "n_samples"),
+                                  (X.shape[1], "terms", "n_features")):
+            limit = count - 1 if strict else count
+            if k > limit:
+                bound = "at least as large as" if strict else "larger than"
+                raise InvalidParameterError(
+                    f"n_topics={k} is {bound} the number of {what} ({axis}={count}){why}; "
+                    f"ask for at most {max(limit, 1)} topics."
+                )
+        return k
+
+    def _check_iteration_params(self) -> None:
+        name = type(self).__name__
+        _validation.check_int(self.max_iter, "max_iter", low=1, owner=name)
+        _validation.check_float(self.tol, "tol", low=0.0, owner=name)
+        if self.callback is not None and not callable(self.callback):
+            raise InvalidParameterError(
+                f"The 'callback' parameter of {name} must be a callable or None. "
+                f"Got {self.callback!r} instead."
+            )
+
+    def _rng(self) -> np.random.RandomState:
+        try:
+            return check_random_state(self.random_state)
+        except ValueError as exc:
+            raise InvalidParameterError(
+                f"The 'random_state' parameter of {type(self).__name__} must be None, an int "
+                f"in [0, 2**32 - 1] or a numpy RandomState. Got {self.random_state!r} instead."
+            ) from exc
+
+    # ------------------------------------------------------------ iteration
+    def _iterate(self, sweep, state, *, maximize: bool = False):
+        """Repeat ``sweep`` until the objective settles; return (state, history).
+
+        ``sweep(state)`` returns the objective of ``state`` and the next state, so the
+        objective after iteration i is known during sweep i + 1; the state returned is
+        always the one whose objective was recorded last.
+        """
+        history: list[float] = []
+        reference = previous = None
+        for n_iter in range(self.max_iter + 1):
+            objective, next_state = sweep(state)
+            objective = float(objective)
+            if n_iter == 0:
+                reference = abs(objective)
+            else:
+                history.append(objective)
+                if self.callback is not None:
+                    self.callback(n_iter, objective)
+                gain = objective - previous if maximize else previous - objective
+                if gain <= self.tol * reference:
+                    return state, history
+                if n_iter == self.max_iter:
+                    break
+            state, previous = next_state, objective
+        self._warn_not_converged(f"{type(self).__name__}.fit")
+        return state, history
+
+    def _fold_in(self, X, W, step, *, maximize: bool = False) -> np.ndarray:
+        """Update the rows of ``W`` with ``step`` until each row's own objective settles.
+
+        ``step(X_rows, W_rows)`` returns per-row objectives of ``W_rows`` and the updated
+        rows. Deciding convergence per document makes a document's vector independent of
+        the batch it arrives in.
+        """
+        unsettled = 0
+        for block in _kernels.row_blocks(X, W.shape[1]):
+            X_block = _kernels.take_rows(X, block)
+            W[block], n_left = self._fold_in_block(X_block, W[block], step, maximize)
+            unsettled += n_left
+        if unsettled:
+            self._warn_not_converged(f"{type(self).__name__}.transform",
+                                     f" for {unsettled} of {X.shape[0]} documents")
+        return W
+
+    def _fold_in_block(self, X, W, step, maximize):
+        active = np.arange(X.shape[0])
+        reference = previous = None
+        for n_iter in range(self.max_iter + 1):
+            objective, W_next = step(X, W[active])
+            if n_iter == 0:
+                reference = np.abs(objective)
+            else:
+                gain = objective - previous if maximize else previous - objective
+                going = np.flatnonzero(gain > self.tol * reference)
+                if going.size < active.size:
+                    active, objective, W_next = active[going], objective[going], W_next[going]
+                    reference, X = reference[going], X[going]
+            if n_iter == self.max_iter or active.size == 0:
+                break
+            W[active] = W_next
+            previous = objective
+        return W, active.size
+
+    def _warn_not_converged(self, where: str, scope: str = "") -> None:
+        warnings.warn(
+            f"{where} reached max_iter={self.max_iter} before the relative change of its "
+            f"objective fell below tol={self.tol:g}{scope}; raise max_iter or tol.",
+            ConvergenceWarning,
+            stacklevel=4,  # the caller of fit or transform
+        )
+
+    # ----------------------------------------------------------------- output
+    def top_terms(self, terms, n: int = 10) -> list[list[tuple[str, float]]]:
+        """Per topic, the ``n`` terms of highest weight as (term, weight), highest first."""
+        self._check_fitted()
+        name = type(self).__name__
+        n = _validation.check_int(n, "n", low=1, owner=f"{name}.top_terms")
+        terms = list(terms)
+        if len(terms) != self.components_.shape[1]:
+            raise InvalidParameterError(
+                f"top_terms got {len(terms)} terms but {name} was fitted on "
+                f"{self.components_.shape[1]}; pass the vocabulary the model was fitted on."
+            )
+        n = min(n, len(terms))
+        result = []
+        for weights in self.components_:
+            best = np.argpartition(-weights, n - 1)[:n]
+            best = best[np.lexsort((best, -weights[best]))]  # ties: lower term index first
+            result.append([(terms[i], float(weights[i])) for i in best])
+        return result
+
+    # ------------------------------------------------------------------ state
+    def get_state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """Return (JSON-serializable settings and scalars, numpy arrays) of the fitted model.
+
+        A ``callback`` is not saved, nor a ``random_state`` that is not an int.
+        """
+        self._check_fitted()
+        params = {name: _plain(value) for name, value in self.get_params().items()
+                  if name != "callback"}
+        if not isinstance(params.get("random_state"), (numbers.Integral, type(None))):
+            params["random_state"] = None
+        scalars = {name: _plain(getattr(self, name)) for name in self._state_scalars}
+        arrays = {name: getattr(self, name) for name in self._state_arrays}
+        if hasattr(self, "feature_names_in_"):
+            arrays["feature_names_in_"] = np.asarray(self.feature_names_in_, dtype=str)
+        return {"model": type(self).__name__, "params": params, "attributes": scalars}, arrays
+
+    @classmethod
+    def from_state(cls, params: dict, arrays: dict) -> "LatentFactorModel":
+        """Rebuild a fitted model from the output of :meth:`get_state`, without refitting.
+
+        Called on the base class, the model class is taken from the saved state.
+        """
+        try:
+            saved = params["model"]
+            model_cls = _REGISTRY.get(saved) if cls is LatentFactorModel else cls
+            if model_cls is None or saved != model_cls.__name__:
+                raise ModelFileError(
+                    f"The saved model is a {saved!r}, not a {cls.__name__}; load it with "
+                    "the matching model class."
+                )
+            model = model_cls(**params["params"])
+            model._check_params()
+            for name in model_cls._state_scalars:
+                setattr(model, name, params["attributes"][name])
+            for name in model_cls._state_arrays:
+                setattr(model, name, np.asarray(arrays[name]))
+            if "feature_names_in_" in arrays:
+                model.feature_names_in_ = np.asarray(arrays["feature_names_in_"], dtype=object)
+            model._check_state()
+        except (KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, ModelFileError):
+                raise
+            raise ModelFileError(
+                f"The saved {cls.__name__} state is incomplete or invalid ({exc}); "
+                "fit and save the model again."
+            ) from exc
+        return model
+
+    def _check_state(self) -> None:
+        H, W = self.components_, self.doc_topic_
+        ok = (H.ndim == 2 and W.ndim == 2 and H.shape[1] == self.n_features_in_
+              and W.shape[1] == H.shape[0] and np.isfinite(H).all() and np.isfinite(W).all())
+        if not ok:
+            raise ModelFileError(
+                f"The saved {type(self).__name__} arrays have inconsistent shapes or "
+                "non-finite values; fit and save the model again."
+            )
+
+
+def _plain(value):
+    """Convert numpy scalars and lists of them into plain JSON-ready Python values."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

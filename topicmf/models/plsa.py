@@ -1,0 +1,94 @@
+"""Probabilistic latent semantic analysis fitted by EM (Hofmann 1999)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+
+from .. import _validation
+from . import _kernels
+from .base import MAX_TOPICS, LatentFactorModel
+
+
+class PLSA(LatentFactorModel):
+    """PLSA on term counts: P(w | d) = sum_z P(z | d) P(w | z).
+
+    ``doc_topic_`` rows are P(z | d) and ``components_`` rows are P(w | z); both sum to 1.
+    The log-likelihood sum x_dw log P(w | d) never falls from one iteration to the next.
+
+    Fitted attributes: ``components_``, ``doc_topic_``, ``n_iter_``, ``history_``
+    (log-likelihood after each iteration), ``log_likelihood_``, ``n_features_in_``.
+    Documents without terms get a uniform P(z | d).
+    """
+
+    _positive_input = True
+    _state_scalars = (*LatentFactorModel._state_scalars, "log_likelihood_")
+
+    def __init__(self, n_topics=10, *, max_iter=200, tol=1e-5, random_state=None,
+                 callback=None):
+        self.n_topics = n_topics
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+        self.callback = callback
+
+    def _check_params(self) -> None:
+        _validation.check_int(self.n_topics, "n_topics", low=1, high=MAX_TOPICS, owner="PLSA")
+        self._check_iteration_params()
+
+    def fit(self, X, y=None):
+        """Fit P(z | d) and P(w | z) to the non-negative count matrix ``X``."""
+        self._check_params()
+        X = self._check_input(X, reset=True)
+        k = self._check_n_topics(X)
+        rng = self._rng()
+        phi = _kernels.normalize_rows(rng.uniform(size=(k, X.shape[1])).astype(X.dtype))
+        theta = _kernels.normalize_rows(rng.uniform(size=(X.shape[0], k)).astype(X.dtype))
+        theta[X.sum(axis=1) == 0] = 1.0 / k
+        blocks = _kernels.row_blocks(X, k)
+        (theta, phi), history = self._iterate(partial(_em_sweep, X, blocks), (theta, phi),
+                                              maximize=True)
+        self.doc_topic_, self.components_ = theta, phi
+        self.history_, self.n_iter_ = history, len(history)
+        self.log_likelihood_ = history[-1]
+        return self
+
+    def transform(self, X):
+        """P(z | d) of new documents ``X`` by EM with ``components_`` held fixed (fold-in)."""
+        self._check_fitted()
+        self._check_params()
+        X = self._check_input(X, reset=False)
+        phi = self.components_.astype(X.dtype, copy=False)
+        theta = np.full((X.shape[0], phi.shape[0]), 1.0 / phi.shape[0], dtype=X.dtype)
+        step = partial(_fold_in_step, phiT=np.ascontiguousarray(phi.T))
+        return self._fold_in(X, theta, step, maximize=True)
+
+
+def _theta_step(X, theta, phiT):
+    """Per-row log-likelihood of ``theta``, its EM update, and the ratio matrix R."""
+    R, wh = _kernels.ratio_at_nonzeros(X, theta, phiT)
+    log_wh = np.log(np.maximum(wh, np.finfo(wh.dtype).tiny))
+    log_likelihood = _kernels.sum_by_row(X, X.data * log_wh)
+    theta_next = _kernels.normalize_rows(theta * (R @ phiT))
+    return log_likelihood, theta_next, R
+
+
+def _fold_in_step(X, theta, phiT):
+    log_likelihood, theta_next, _ = _theta_step(X, theta, phiT)
+    return log_likelihood, theta_next
+
+
+def _em_sweep(X, blocks, state):
+    """One EM step: theta updated block by block, phi from the summed statistics."""
+    theta, phi = state
+    phiT = np.ascontiguousarray(phi.T)
+    theta_next = np.empty_like(theta)
+    counts = np.zeros_like(phiT)  # expected term-topic counts, up to the factor phi
+    log_likelihood = 0.0
+    for block in blocks:
+        X_block = _kernels.take_rows(X, block)
+        block_ll, theta_next[block], R = _theta_step(X_block, theta[block], phiT)
+        log_likelihood += block_ll.sum()
+        counts += R.T @ theta[block]
+    return log_likelihood, (theta_next, _kernels.normalize_rows(phi * counts.T))

@@ -1,0 +1,212 @@
+"""The main job: corpus in, topics out. Objects in, objects out; nothing here prints or exits.
+
+    corpus = load_corpus("corpora/finance-politics-en")
+    result = analyze(corpus, n_topics=2)
+    result.topics            # [[(term, weight), ...], ...]
+    result.dominant_topics   # one topic index per document
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from . import __version__
+from ._validation import check_choice, check_int
+from .corpus import Corpus
+from .errors import TopicmfWarning, VocabularyError
+from .models import MODELS
+from .tokenize import Tokenizer
+from .vectorize import DocTermMatrix, Vocabulary, vectorize
+
+__all__ = ["Analysis", "TopicResult", "analyze", "INPUT_KIND", "DEFAULTS"]
+
+# Which matrix each model is fitted on: the probabilistic model needs counts.
+INPUT_KIND = {"lsa": "tfidf", "nmf": "tfidf", "plsa": "counts"}
+
+DEFAULTS = {"model": "nmf", "min_df": 2, "max_df": 0.5, "max_terms": None, "seed": 0,
+            "top_n": 10}
+
+# progress(stage, done, total): stage is "tokenize" or "fit"; total may be None.
+Progress = Callable[[str, int, "int | None"], None]
+
+
+@dataclass
+class Analysis:
+    """A fitted analysis: what it takes to give topics to new documents.
+
+    Saved and loaded by :mod:`topicmf.io` (arrays in .npz, the rest in JSON; no pickle).
+    """
+
+    tokenizer: Tokenizer
+    vocabulary: Vocabulary
+    model: object
+    model_name: str
+    info: dict = field(default_factory=dict)
+
+    @property
+    def n_topics(self) -> int:
+        return self.model.components_.shape[0]
+
+    def topics(self, n: int = 10) -> list[list[tuple[str, float]]]:
+        """The top ``n`` terms of each topic with their weights."""
+        return self.model.top_terms(self.vocabulary.terms, n=n)
+
+    def doc_vectors(self, texts) -> tuple[np.ndarray, np.ndarray]:
+        """Fold new documents into the model.
+
+        Returns (vectors, known): one row of topic weights per document (see
+        :func:`topic_weights`), and whether the document had any term of the vocabulary. A
+        document with none gets a zero row and ``known`` False.
+        """
+        counts, tfidf = self.vocabulary.transform(self.tokenizer.tokenize_many(texts))
+        matrix = counts if INPUT_KIND[self.model_name] == "counts" else tfidf
+        known = np.diff(matrix.indptr) > 0
+        vectors = np.zeros((matrix.shape[0], self.n_topics))
+        if known.any():
+            vectors[known] = topic_weights(self.model_name, self.model.transform(matrix[known]))
+        return vectors, known
+
+
+@dataclass
+class TopicResult:
+    """Everything one ``analyze`` run found, ready for printing, exporting and reporting."""
+
+    analysis: Analysis
+    corpus: Corpus
+    dtm: DocTermMatrix                 # the fitted documents only
+    fitted_rows: np.ndarray            # their positions in the corpus
+    doc_weights: np.ndarray            # fitted documents x topics, see topic_weights()
+    top_n: int = 10
+
+    @property
+    def excluded(self) -> list[str]:
+        """Ids of documents that had no term left after pruning, so got no topic."""
+        fitted = set(self.fitted_rows.tolist())
+        return [doc_id for i, doc_id in enumerate(self.corpus.ids) if i not in fitted]
+
+    @property
+    def model(self):
+        return self.analysis.model
+
+    @property
+    def topics(self) -> list[list[tuple[str, float]]]:
+        return self.analysis.topics(self.top_n)
+
+    @property
+    def dominant_topics(self) -> np.ndarray:
+        return self.doc_weights.argmax(axis=1)
+
+    @property
+    def topic_shares(self) -> np.ndarray:
+        """Share of the corpus that has each topic as its dominant topic."""
+        counts = np.bincount(self.dominant_topics, minlength=self.analysis.n_topics)
+        return counts / max(1, counts.sum())
+
+
+def topic_weights(model_name: str, doc_topic: np.ndarray) -> np.ndarray:
+    """Document vectors as reported: NMF rows scaled to sum to 1 (a topic mixture), PLSA rows
+    already are P(topic|document), LSA coordinates as they are (they can be negative)."""
+    doc_topic = np.asarray(doc_topic, dtype=np.float64)
+    if model_name == "lsa":
+        return doc_topic
+    sums = doc_topic.sum(axis=1, keepdims=True)
+    return np.divide(doc_topic, sums, out=np.zeros_like(doc_topic), where=sums > 0)
+
+
+def analyze(corpus: Corpus, n_topics: int, *, model: str = DEFAULTS["model"],
+            tokenizer: Tokenizer | None = None, min_df=DEFAULTS["min_df"],
+            max_df=DEFAULTS["max_df"], max_terms=DEFAULTS["max_terms"],
+            sublinear_tf: bool = False, random_state: int | None = DEFAULTS["seed"],
+            max_iter: int | None = None, top_n: int = DEFAULTS["top_n"],
+            progress: Progress | None = None) -> TopicResult:
+    """Tokenize, vectorize and factorize a corpus; return the topics and document vectors.
+
+    Documents left with no term after pruning are not fitted: a TopicmfWarning names them and
+    ``TopicResult.excluded`` lists them.
+    """
+    check_choice(model, "model", tuple(MODELS))
+    check_int(n_topics, "n_topics", low=1, high=1000)
+    top_n = check_int(top_n, "top_n", low=1, high=1000)
+    tokenizer = tokenizer if tokenizer is not None else Tokenizer()
+    timings = {}
+    started = time.perf_counter()
+
+    step = time.perf_counter()
+    token_lists = tokenizer.tokenize_many(
+        corpus.texts, progress=None if progress is None else
+        (lambda done: progress("tokenize", done, len(corpus.texts))))
+    timings["tokenize"] = time.perf_counter() - step
+
+    step = time.perf_counter()
+    dtm = vectorize(token_lists, doc_ids=corpus.ids, labels=corpus.labels, min_df=min_df,
+                    max_df=max_df, max_terms=max_terms, sublinear_tf=sublinear_tf)
+    dtm, fitted_rows = _drop_empty_documents(dtm)
+    timings["vectorize"] = time.perf_counter() - step
+
+    params = {"random_state": random_state}
+    if max_iter is not None and model != "lsa":
+        params["max_iter"] = max_iter
+    if progress is not None and model != "lsa":
+        total = max_iter or MODELS[model]().max_iter
+        params["callback"] = lambda n_iter, objective: progress("fit", n_iter, total)
+    estimator = MODELS[model](n_topics, **params)
+    step = time.perf_counter()
+    doc_topic = estimator.fit_transform(dtm.matrix_for(INPUT_KIND[model]))
+    timings["fit"] = time.perf_counter() - step
+    if progress is not None and model == "lsa":
+        progress("fit", 1, 1)
+    estimator.callback = None  # a saved model must not hold on to the caller's function
+    timings["total"] = time.perf_counter() - started
+
+    languages = Counter(tokenizer.detect_language(text) for text in corpus.texts)
+    info = {
+        "library_version": __version__,
+        "python_version": platform.python_version(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "corpus": {"name": corpus.name, "source": corpus.source, "n_documents": len(corpus),
+                   "n_fitted": dtm.n_docs, "n_excluded": len(corpus) - dtm.n_docs,
+                   "n_skipped_files": len(corpus.skipped),
+                   "languages": {k or "none": v for k, v in languages.most_common()},
+                   "labels": sorted(set(corpus.labels)) if corpus.labels else []},
+        "vocabulary": {"n_terms": dtm.n_terms, "n_pruned": dtm.pruned_terms,
+                       "nnz": int(dtm.counts.nnz), **dtm.vocabulary.settings},
+        "model": {"name": model, "n_topics": n_topics, "input": INPUT_KIND[model],
+                  "params": _json_params(estimator), "n_iter": int(estimator.n_iter_),
+                  "objective": _last(estimator.history_)},
+        "timings_s": {k: round(v, 4) for k, v in timings.items()},
+    }
+    analysis = Analysis(tokenizer=tokenizer, vocabulary=dtm.vocabulary, model=estimator,
+                        model_name=model, info=info)
+    return TopicResult(analysis=analysis, corpus=corpus, dtm=dtm, fitted_rows=fitted_rows,
+                       doc_weights=topic_weights(model, doc_topic), top_n=top_n)
+
+
+def _drop_empty_documents(dtm: DocTermMatrix) -> tuple[DocTermMatrix, np.ndarray]:
+    empty = dtm.empty_rows()
+    if len(empty) == 0:
+        return dtm, np.arange(dtm.n_docs)
+    if len(empty) == dtm.n_docs:
+        raise VocabularyError("After pruning, every document is empty; try a lower --min-df "
+                              "or a higher --max-df.")
+    excluded = [dtm.doc_ids[i] for i in empty]
+    shown = ", ".join(excluded[:3]) + (", ..." if len(excluded) > 3 else "")
+    warnings.warn(f"{len(excluded)} document(s) have no term left after stopwords and pruning "
+                  f"and get no topic: {shown}", TopicmfWarning, stacklevel=3)
+    keep = np.setdiff1d(np.arange(dtm.n_docs), empty)
+    return dtm.select(keep), keep
+
+
+def _json_params(estimator) -> dict:
+    return {k: v for k, v in estimator.get_params().items()
+            if isinstance(v, (int, float, str, bool, type(None)))}
+
+
+def _last(history) -> float | None:
+    return float(history[-1]) if len(history) else None

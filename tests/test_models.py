@@ -469,3 +469,25 @@ def test_row_blocks_cover_rows_within_budget(X):
 def test_normalize_rows_makes_empty_rows_uniform():
     A = np.array([[1.0, 3.0], [0.0, 0.0]])
     np.testing.assert_allclose(_kernels.normalize_rows(A), [[0.25, 0.75], [0.5, 0.5]])
+
+
+class _Scripted(NMF):
+    """An NMF whose 'sweep' replays a fixed objective sequence, to test the stopping rule."""
+
+
+def _run_scripted(objectives, tol, max_iter):
+    model = _Scripted(tol=tol, max_iter=max_iter)
+    steps = iter(objectives)
+    return model._iterate(lambda state: (next(steps), state), None)[1]
+
+
+def test_stopping_judges_the_last_ten_iterations_not_one():
+    # Slow but steady progress (0.1% of the start per iteration) must not stop the fit,
+    # although a single iteration's gain is at the tolerance.
+    slow = [1.0] + [0.5 - 0.001 * i for i in range(60)]
+    with pytest.warns(ConvergenceWarning, match="max_iter=50"):
+        history = _run_scripted(slow, tol=1e-3, max_iter=50)
+    assert len(history) == 50
+    # A flat objective stops at once.
+    flat = [1.0, 0.5] + [0.5] * 60
+    assert len(_run_scripted(flat, tol=1e-3, max_iter=50)) == 2

@@ -488,6 +488,7 @@ def test_stopping_judges_the_last_ten_iterations_not_one():
     with pytest.warns(ConvergenceWarning, match="max_iter=50"):
         history = _run_scripted(slow, tol=1e-3, max_iter=50)
     assert len(history) == 50
-    # A flat objective stops at once.
+    # A flat objective stops as soon as the first big drop has left the 10-iteration window.
     flat = [1.0, 0.5] + [0.5] * 60
-    assert len(_run_scripted(flat, tol=1e-3, max_iter=50)) == 2
+    assert len(_run_scripted(flat, tol=1e-3, max_iter=50)) == 11
+    assert len(_run_scripted([1.0] * 60, tol=1e-3, max_iter=50)) == 1

@@ -227,3 +227,21 @@ def test_usage_errors_exit_2(capsys):
 def test_python_dash_m_runs_the_command_line():
     done = subprocess.run([sys.executable, "-m", "topicmf", "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "analyze" in done.stdout
+
+
+# PLSA puts 1 of the 80 English items with the other class (purity 0.988), so it is not here.
+@pytest.mark.parametrize("corpus,model", [("finance-politics-zh", "nmf"), ("finance-politics-zh", "plsa"),
+                                          ("finance-politics-en", "nmf")])
+def test_demo_corpora_split_finance_from_politics(corpus, model, tmp_path, capsys):
+    out = tmp_path / "out"
+    status, stdout, _ = run(["analyze", ROOT / "corpora" / corpus, "--topics", 2, "--model", model,
+                             "--out", out], capsys)
+    assert status == 0 and "purity 1.000" in stdout
+    topics = {}
+    for row in read_csv(out / "doc_topics.csv"):
+        topics.setdefault(row["label"], set()).add(row["topic"])
+    assert len(topics["finance"]) == 1 and len(topics["politics"]) == 1
+    assert topics["finance"] != topics["politics"]
+    if corpus.endswith("zh"):
+        terms = {r["term"] for r in read_csv(out / "topics.csv")}
+        assert {"投資人", "股價", "立委", "選舉"} <= terms  # Traditional words, whole

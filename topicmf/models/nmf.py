@@ -155,13 +155,21 @@ def _initialize(X, k, init, rng):
         H = rng.uniform(0.0, high, size=(k, n_terms)).astype(X.dtype)
         W = rng.uniform(0.0, high, size=(n_docs, k)).astype(X.dtype)
         return W, H
+    return nndsvd(X, k, rng, fill=init == "nndsvda")
+
+
+def nndsvd(X, k, rng, *, fill: bool):
+    """NNDSVD factors (Boutsidis & Gallopoulos 2008); with ``fill`` zeros become the mean of X
+    (NNDSVDa), which multiplicative updates need, as they can never move an entry off zero."""
+    n_docs, n_terms = X.shape
     W = np.zeros((n_docs, k), dtype=X.dtype)
     H = np.zeros((k, n_terms), dtype=X.dtype)
     if X.nnz:
         U, S, VT = randomized_svd(X, k, random_state=rng, flip_sign=False)
         for j in range(k):
             W[:, j], H[j] = _nndsvd_pair(U[:, j], S[j], VT[j])
-    if init == "nndsvda":
+    if fill:
+        mean = X.sum() / (n_docs * n_terms)
         W[W == 0] = mean
         H[H == 0] = mean
     return W, H

@@ -485,3 +485,11 @@ def test_20newsgroups_loads_with_ids_and_labels():
     assert corpus.skipped == []
     assert all(text.strip() for text in corpus.texts[:100])
 
+
+
+def test_progress_is_reported_while_reading_a_folder(tmp_path):
+    for i in range(150):
+        (tmp_path / f"{i:03d}.txt").write_text(f"document {i}", encoding="utf-8")
+    calls = []
+    load_corpus(tmp_path, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(0, 150), (100, 150), (150, 150)]

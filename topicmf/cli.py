@@ -149,9 +149,10 @@ def _run_analyze(args) -> int:
         args.lang,
         stopwords=[w for f in args.stopwords for w in read_word_file(f)],
         userdict=[w for f in args.userdict for w in read_word_file(f)])
-    corpus = _load(args)
-    out = Path(args.out) if args.out else Path("reports") / corpus.name
+    out = Path(args.out) if args.out else None
     with _progress(args) as progress:
+        corpus = _load(args, progress)
+        out = out or Path("reports") / corpus.name
         result = analyze(corpus, args.topics, model=args.model, tokenizer=tokenizer,
                          min_df=args.min_df, max_df=args.max_df, max_terms=args.max_terms,
                          sublinear_tf=args.sublinear_tf, random_state=args.seed,
@@ -223,14 +224,16 @@ def _check_topics(n_topics: int) -> None:
         raise InvalidParameterError(f"--topics must be between 1 and 1000; got {n_topics}.")
 
 
-def _load(args):
+def _load(args, progress=None):
     from .corpus import load_corpus
 
     if args.limit is not None and args.limit < 1:
         raise InvalidParameterError(f"--limit must be at least 1; got {args.limit}.")
     return load_corpus(args.path, text_column=args.text_column, id_column=args.id_column,
                        label_column=args.label_column, lines=args.lines,
-                       encoding=args.encoding, limit=args.limit)
+                       encoding=args.encoding, limit=args.limit,
+                       progress=None if progress is None else
+                       (lambda done, total: progress("read", done, total)))
 
 
 def _print_analysis(result, out: Path) -> None:
@@ -312,8 +315,11 @@ def _progress(args):
     def report(stage, done, total):
         bar = bars.get(stage)
         if bar is None:
-            bar = bars[stage] = tqdm(total=total, desc=stage, unit="doc" if stage == "tokenize" else "it",
-                                     leave=False, file=sys.stderr)
+            for finished in bars.values():  # one stage at a time: clear the last one
+                finished.close()
+            unit = {"read": "file", "tokenize": "doc"}.get(stage, "it")
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit=unit, leave=False,
+                                     file=sys.stderr)
         bar.update(done - bar.n)
 
     try:

@@ -61,7 +61,7 @@ class _FileProblem(CorpusError):
 # ---------------------------------------------------------------------------- public API
 
 def load_corpus(path, *, text_column="text", id_column=None, label_column=None,
-                lines=False, encoding=None, limit=None) -> Corpus:
+                lines=False, encoding=None, limit=None, progress=None) -> Corpus:
     """Read the documents at ``path``.
 
     ``path`` is a folder (every ``*.txt`` below it is a document, labelled by its top-level
@@ -69,7 +69,9 @@ def load_corpus(path, *, text_column="text", id_column=None, label_column=None,
     text comes from ``text_column``; ids and labels from ``id_column`` / ``label_column``, or
     from columns named "id" / "label" when present. ``lines=True`` makes every non-blank line of
     a .txt file a document. ``encoding`` turns off detection; ``limit`` stops after that many
-    documents. Raises CorpusError when nothing usable can be read.
+    documents. ``progress(done, total)``, if given, is called as files of a folder are read
+    (every 100 files and at the end), or once at the end for a single file. Raises CorpusError
+    when nothing usable can be read.
     """
     for value, name, optional in ((text_column, "text_column", False),
                                   (id_column, "id_column", True),
@@ -85,7 +87,7 @@ def load_corpus(path, *, text_column="text", id_column=None, label_column=None,
     path = Path(path)
     if not path.exists():
         raise CorpusError(f"{source} does not exist")
-    docs = _Docs(limit)
+    docs = _Docs(limit, progress)
     try:
         if path.is_dir():
             _read_folder(path, source, docs, lines, encoding)
@@ -95,6 +97,8 @@ def load_corpus(path, *, text_column="text", id_column=None, label_column=None,
             _read_file(path, kind, source, docs, text_column, id_column, label_column,
                        lines, encoding)
             name = path.name[: -len(kind)]
+            if progress is not None:
+                progress(1, 1)
     finally:
         # Emitted here so that they point at the caller, also when an error follows.
         for message in docs.warnings:
@@ -131,8 +135,9 @@ def decode_bytes(data: bytes, *, name: str, encoding: str | None = None) -> str:
 class _Docs:
     """Documents read so far, with what was skipped and the warnings to emit."""
 
-    def __init__(self, limit: int | None):
+    def __init__(self, limit: int | None, progress=None):
         self.limit = limit
+        self.progress = progress
         self.ids: list[str] = []
         self.texts: list[str] = []
         self.labels: list[str] | None = None
@@ -192,7 +197,9 @@ def _read_folder(root: Path, source: str, docs: _Docs, lines: bool, encoding: st
         raise CorpusError(
             f"{source} has no .txt files; expected .txt files (one document each, in one "
             f"subfolder per label), or pass a .csv/.jsonl file")
-    for rel in files:
+    for done, rel in enumerate(files):
+        if docs.progress is not None and done % 100 == 0:
+            docs.progress(done, len(files))
         if docs.full:
             break
         item = rel.as_posix()
@@ -213,6 +220,8 @@ def _read_folder(root: Path, source: str, docs: _Docs, lines: bool, encoding: st
             docs.add(item, text, label)
         if len(docs.texts) == before:
             docs.skip(item, "empty", f"skipped {shown}: empty")
+    if docs.progress is not None:
+        docs.progress(len(files), len(files))
     if not docs.texts:
         raise CorpusError(
             f"{source}: no readable documents ({_count(len(docs.skipped), 'file')} skipped: "

@@ -246,3 +246,39 @@ def test_demo_corpora_split_finance_from_politics(corpus, model, tmp_path, capsy
     if corpus.endswith("zh"):
         terms = {r["term"] for r in read_csv(out / "topics.csv")}
         assert {"投資人", "股價", "立委", "選舉"} <= terms  # Traditional words, whole
+
+
+def test_topics_more_than_terms(tmp_path, capsys):
+    folder = tmp_path / "narrow"
+    folder.mkdir()
+    for i in range(8):
+        (folder / f"{i}.txt").write_text("stocks bonds" if i % 2 else "voters senate", encoding="utf-8")
+    status, _, err = run(["analyze", folder, "--topics", 6, "--out", tmp_path / "o",
+                          "--max-df", 1.0], capsys)
+    assert_one_line_error(status, err, "terms")
+
+
+def test_missing_stopword_file_is_named(two_topic_folder, tmp_path, capsys):
+    status, _, err = run(["analyze", two_topic_folder, "--topics", 2, "--out", tmp_path / "o",
+                          "--stopwords", tmp_path / "nope.txt"], capsys)
+    assert_one_line_error(status, err, "nope.txt")
+
+
+def test_user_stopwords_and_words_reach_the_tokenizer(tmp_path, capsys):
+    folder = tmp_path / "zh"
+    (folder / "a").mkdir(parents=True)
+    (folder / "b").mkdir()
+    for i in range(4):
+        (folder / "a" / f"{i}.txt").write_text("量子雲平台股價上漲，投資人看好。", encoding="utf-8")
+        (folder / "b" / f"{i}.txt").write_text("總統選舉將至，立委候選人紛紛表態。", encoding="utf-8")
+    (tmp_path / "words.txt").write_text("量子雲平台\n", encoding="utf-8")
+    (tmp_path / "stop.txt").write_text("# no politics please\n表態\n", encoding="utf-8")
+    out = tmp_path / "o"
+    status, _, _ = run(["analyze", folder, "--topics", 2, "--out", out, "--max-df", 1.0,
+                        "--userdict", tmp_path / "words.txt", "--stopwords", tmp_path / "stop.txt",
+                        "--quiet"], capsys)
+    assert status == 0
+    terms = {r["term"] for r in read_csv(out / "topics.csv")}
+    assert "量子雲平台" in terms and "表態" not in terms
+    # the saved model keeps the user's words, so assign tokenizes the same way
+    assert load_analysis(out).tokenizer("量子雲平台") == ["量子雲平台"]

@@ -12,7 +12,7 @@ import pytest
 from topicmf.corpus import Corpus, decode_bytes, load_corpus
 from topicmf.errors import CorpusError, InvalidParameterError, TopicmfWarning
 
-SHARED_CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
+from conftest import SHARED_CORPORA
 
 TRADITIONAL_NEWS = "台積電股價上漲，投資人看好。總統選舉將至，立委候選人紛紛表態。"
 SIMPLIFIED_NEWS = "央行宣布降息，股市应声上涨，投资者信心明显回升。"

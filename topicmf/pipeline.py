@@ -28,7 +28,7 @@ from .vectorize import DocTermMatrix, Vocabulary, vectorize
 __all__ = ["Analysis", "TopicResult", "analyze", "INPUT_KIND", "DEFAULTS"]
 
 # Which matrix each model is fitted on: the probabilistic model needs counts.
-INPUT_KIND = {"lsa": "tfidf", "nmf": "tfidf", "plsa": "counts"}
+INPUT_KIND = {"lsa": "tfidf", "nmf": "tfidf", "plsa": "counts", "lda": "counts"}
 
 DEFAULTS = {"model": "nmf", "min_df": 2, "max_df": 0.5, "max_terms": None, "seed": 0,
             "top_n": 10}

@@ -20,12 +20,13 @@ import numpy as np
 from . import __version__
 from ._validation import check_choice, check_int
 from .corpus import Corpus
-from .errors import TopicmfWarning, VocabularyError
+from .errors import InvalidParameterError, TopicmfWarning, VocabularyError
 from .models import MODELS
 from .tokenize import Tokenizer
 from .vectorize import DocTermMatrix, Vocabulary, vectorize
 
-__all__ = ["Analysis", "TopicResult", "analyze", "INPUT_KIND", "DEFAULTS"]
+__all__ = ["Analysis", "Prepared", "TopicResult", "analyze", "analyze_many", "fit_prepared",
+           "prepare", "INPUT_KIND", "DEFAULTS"]
 
 # Which matrix each model is fitted on: the probabilistic model needs counts.
 INPUT_KIND = {"lsa": "tfidf", "nmf": "tfidf", "plsa": "counts", "lda": "counts"}
@@ -120,52 +121,64 @@ def topic_weights(model_name: str, doc_topic: np.ndarray) -> np.ndarray:
     return np.divide(doc_topic, sums, out=np.zeros_like(doc_topic), where=sums > 0)
 
 
-def analyze(corpus: Corpus, n_topics: int, *, model: str = DEFAULTS["model"],
-            tokenizer: Tokenizer | None = None, min_df=DEFAULTS["min_df"],
+@dataclass
+class Prepared:
+    """A corpus tokenized and vectorized once, ready for any number of models."""
+
+    corpus: Corpus
+    tokenizer: Tokenizer
+    token_lists: list[list[str]]
+    dtm: DocTermMatrix                 # the fitted documents only
+    fitted_rows: np.ndarray            # their positions in the corpus
+    timings: dict
+
+
+def prepare(corpus: Corpus, *, tokenizer: Tokenizer | None = None, min_df=DEFAULTS["min_df"],
             max_df=DEFAULTS["max_df"], max_terms=DEFAULTS["max_terms"],
-            sublinear_tf: bool = False, random_state: int | None = DEFAULTS["seed"],
-            max_iter: int | None = None, top_n: int = DEFAULTS["top_n"],
-            progress: Progress | None = None) -> TopicResult:
-    """Tokenize, vectorize and factorize a corpus; return the topics and document vectors.
-
-    Documents left with no term after pruning are not fitted: a TopicmfWarning names them and
-    ``TopicResult.excluded`` lists them.
-    """
-    check_choice(model, "model", tuple(MODELS))
-    check_int(n_topics, "n_topics", low=1, high=1000)
-    top_n = check_int(top_n, "top_n", low=1, high=1000)
+            sublinear_tf: bool = False, progress: Progress | None = None) -> Prepared:
+    """Tokenize and vectorize ``corpus``; documents left without terms are set aside with a
+    TopicmfWarning naming them."""
     tokenizer = tokenizer if tokenizer is not None else Tokenizer()
-    timings = {}
-    started = time.perf_counter()
-
     step = time.perf_counter()
     token_lists = tokenizer.tokenize_many(
         corpus.texts, progress=None if progress is None else
         (lambda done: progress("tokenize", done, len(corpus.texts))))
-    timings["tokenize"] = time.perf_counter() - step
-
+    timings = {"tokenize": time.perf_counter() - step}
     step = time.perf_counter()
     dtm = vectorize(token_lists, doc_ids=corpus.ids, labels=corpus.labels, min_df=min_df,
                     max_df=max_df, max_terms=max_terms, sublinear_tf=sublinear_tf)
     dtm, fitted_rows = _drop_empty_documents(dtm)
     timings["vectorize"] = time.perf_counter() - step
+    return Prepared(corpus=corpus, tokenizer=tokenizer, token_lists=token_lists, dtm=dtm,
+                    fitted_rows=fitted_rows, timings=timings)
 
+
+def fit_prepared(prepared: Prepared, n_topics: int, *, model: str = DEFAULTS["model"],
+                 random_state: int | None = DEFAULTS["seed"], max_iter: int | None = None,
+                 top_n: int = DEFAULTS["top_n"], progress: Progress | None = None) -> TopicResult:
+    """Fit one model on a prepared corpus."""
+    check_choice(model, "model", tuple(MODELS))
+    check_int(n_topics, "n_topics", low=1, high=1000)
+    top_n = check_int(top_n, "top_n", low=1, high=1000)
+    corpus, dtm = prepared.corpus, prepared.dtm
     params = {"random_state": random_state}
-    if max_iter is not None and model != "lsa":
+    iterative = "max_iter" in MODELS[model]().get_params()
+    if max_iter is not None and iterative:
         params["max_iter"] = max_iter
-    if progress is not None and model != "lsa":
+    if progress is not None and "callback" in MODELS[model]().get_params():
         total = max_iter or MODELS[model]().max_iter
         params["callback"] = lambda n_iter, objective: progress("fit", n_iter, total)
     estimator = MODELS[model](n_topics, **params)
     step = time.perf_counter()
     doc_topic = estimator.fit_transform(dtm.matrix_for(INPUT_KIND[model]))
-    timings["fit"] = time.perf_counter() - step
-    if progress is not None and model == "lsa":
+    timings = {**prepared.timings, "fit": time.perf_counter() - step}
+    if progress is not None and "callback" not in params:
         progress("fit", 1, 1)
-    estimator.callback = None  # a saved model must not hold on to the caller's function
-    timings["total"] = time.perf_counter() - started
+    if "callback" in params:
+        estimator.callback = None  # a saved model must not hold on to the caller's function
+    timings["total"] = sum(timings.values())
 
-    languages = Counter(tokenizer.detect_language(text) for text in corpus.texts)
+    languages = Counter(prepared.tokenizer.detect_language(text) for text in corpus.texts)
     info = {
         "library_version": __version__,
         "python_version": platform.python_version(),
@@ -182,10 +195,47 @@ def analyze(corpus: Corpus, n_topics: int, *, model: str = DEFAULTS["model"],
                   "objective": _last(estimator.history_)},
         "timings_s": {k: round(v, 4) for k, v in timings.items()},
     }
-    analysis = Analysis(tokenizer=tokenizer, vocabulary=dtm.vocabulary, model=estimator,
-                        model_name=model, info=info)
-    return TopicResult(analysis=analysis, corpus=corpus, dtm=dtm, fitted_rows=fitted_rows,
+    analysis = Analysis(tokenizer=prepared.tokenizer, vocabulary=dtm.vocabulary,
+                        model=estimator, model_name=model, info=info)
+    return TopicResult(analysis=analysis, corpus=corpus, dtm=dtm,
+                       fitted_rows=prepared.fitted_rows,
                        doc_weights=topic_weights(model, doc_topic), top_n=top_n)
+
+
+def analyze(corpus: Corpus, n_topics: int, *, model: str = DEFAULTS["model"],
+            tokenizer: Tokenizer | None = None, min_df=DEFAULTS["min_df"],
+            max_df=DEFAULTS["max_df"], max_terms=DEFAULTS["max_terms"],
+            sublinear_tf: bool = False, random_state: int | None = DEFAULTS["seed"],
+            max_iter: int | None = None, top_n: int = DEFAULTS["top_n"],
+            progress: Progress | None = None) -> TopicResult:
+    """Tokenize, vectorize and factorize a corpus; return the topics and document vectors.
+
+    Documents left with no term after pruning are not fitted: a TopicmfWarning names them and
+    ``TopicResult.excluded`` lists them.
+    """
+    return analyze_many(corpus, n_topics, models=(model,), tokenizer=tokenizer, min_df=min_df,
+                        max_df=max_df, max_terms=max_terms, sublinear_tf=sublinear_tf,
+                        random_state=random_state, max_iter=max_iter, top_n=top_n,
+                        progress=progress)[0]
+
+
+def analyze_many(corpus: Corpus, n_topics: int, *, models=(DEFAULTS["model"],),
+                 tokenizer: Tokenizer | None = None, min_df=DEFAULTS["min_df"],
+                 max_df=DEFAULTS["max_df"], max_terms=DEFAULTS["max_terms"],
+                 sublinear_tf: bool = False, random_state: int | None = DEFAULTS["seed"],
+                 max_iter: int | None = None, top_n: int = DEFAULTS["top_n"],
+                 progress: Progress | None = None) -> list[TopicResult]:
+    """Like :func:`analyze` for several models on one tokenization and one vocabulary."""
+    models = list(models)
+    if not models:
+        raise InvalidParameterError("Give at least one model, e.g. models=('nmf',).")
+    for name in models:
+        check_choice(name, "model", tuple(MODELS))
+    check_int(n_topics, "n_topics", low=1, high=1000)
+    prepared = prepare(corpus, tokenizer=tokenizer, min_df=min_df, max_df=max_df,
+                       max_terms=max_terms, sublinear_tf=sublinear_tf, progress=progress)
+    return [fit_prepared(prepared, n_topics, model=name, random_state=random_state,
+                         max_iter=max_iter, top_n=top_n, progress=progress) for name in models]
 
 
 def _drop_empty_documents(dtm: DocTermMatrix) -> tuple[DocTermMatrix, np.ndarray]:

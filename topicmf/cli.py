@@ -122,6 +122,9 @@ def _build_parser() -> argparse.ArgumentParser:
     factorize.add_argument("--model", default="nmf", choices=["lsa", "nmf", "plsa"])
     factorize.add_argument("--seed", type=int, default=0)
     factorize.set_defaults(run=_run_factorize)
+
+    from . import _cli_complete
+    _cli_complete.add_parser(commands, common)
     return parser
 
 

@@ -282,3 +282,25 @@ def test_user_stopwords_and_words_reach_the_tokenizer(tmp_path, capsys):
     assert "量子雲平台" in terms and "表態" not in terms
     # the saved model keeps the user's words, so assign tokenizes the same way
     assert load_analysis(out).tokenizer("量子雲平台") == ["量子雲平台"]
+
+
+def test_several_models_share_one_vocabulary_and_get_a_folder_each(two_topic_folder, tmp_path, capsys):
+    out = tmp_path / "out"
+    status, stdout, _ = run(["analyze", two_topic_folder, "--topics", 2, "--model", "all",
+                             "--out", out], capsys)
+    assert status == 0
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["lsa", "nmf", "plsa"]
+    vocabularies = {load_analysis(out / name).vocabulary.terms.tolist().__repr__()
+                    for name in ("lsa", "nmf", "plsa")}
+    assert len(vocabularies) == 1
+    assert "LSA with 2 topics" in stdout and "PLSA with 2 topics" in stdout
+    status, stdout, _ = run(["analyze", two_topic_folder, "--topics", 2, "--model", "nmf,plsa",
+                             "--out", tmp_path / "two", "--json"], capsys)
+    assert [r["summary"]["model"]["name"] for r in json.loads(stdout)["runs"]] == ["nmf", "plsa"]
+
+
+@pytest.mark.parametrize("value", ["svd", "nmf,nmf", "nmf,", ""])
+def test_unknown_model_is_a_usage_error(two_topic_folder, value, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["analyze", str(two_topic_folder), "--topics", "2", "--model", value])
+    assert exc.value.code == 2 and "lsa, nmf, plsa" in capsys.readouterr().err

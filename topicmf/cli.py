@@ -78,8 +78,9 @@ def _build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("path", metavar="PATH", help="folder of .txt files, .csv, .jsonl(.gz) or .txt")
     analyze.add_argument("--topics", type=int, required=True, metavar="K",
                          help="number of topics")
-    analyze.add_argument("--model", default="nmf", choices=["lsa", "nmf", "plsa"],
-                         help="factorization (default: nmf)")
+    analyze.add_argument("--model", default=["nmf"], type=_model_list, metavar="MODEL",
+                         help="lsa, nmf or plsa; several as lsa,nmf or 'all' for lsa,nmf,plsa, "
+                              "each in OUT/<model>/ (default: nmf)")
     analyze.add_argument("--out", metavar="DIR",
                          help="output folder (default: reports/<corpus name>)")
     analyze.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
@@ -128,6 +129,19 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+ANALYZE_MODELS = ("lsa", "nmf", "plsa")
+
+
+def _model_list(text: str) -> list[str]:
+    """--model: one model, a comma-separated list, or 'all'."""
+    names = list(ANALYZE_MODELS) if text == "all" else [n.strip() for n in text.split(",")]
+    unknown = [n for n in names if n not in ANALYZE_MODELS]
+    if unknown or not names or len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(
+            f"expected lsa, nmf, plsa, a comma-separated list of them or 'all', got {text!r}")
+    return names
+
+
 def _df_value(text: str):
     """--min-df / --max-df: an int is a number of documents, a float a share of them."""
     try:
@@ -144,7 +158,7 @@ def _df_value(text: str):
 
 def _run_analyze(args) -> int:
     from .export import result_summary, write_outputs
-    from .pipeline import analyze
+    from .pipeline import analyze_many
     from .tokenize import Tokenizer, read_word_file
 
     _check_topics(args.topics)
@@ -156,17 +170,23 @@ def _run_analyze(args) -> int:
     with _progress(args) as progress:
         corpus = _load(args, progress)
         out = out or Path("reports") / corpus.name
-        result = analyze(corpus, args.topics, model=args.model, tokenizer=tokenizer,
-                         min_df=args.min_df, max_df=args.max_df, max_terms=args.max_terms,
-                         sublinear_tf=args.sublinear_tf, random_state=args.seed,
-                         max_iter=args.max_iter, top_n=args.top_n, progress=progress)
-    written = write_outputs(result, out)
-    summary = result_summary(result)
+        results = analyze_many(
+            corpus, args.topics, models=args.model, tokenizer=tokenizer, min_df=args.min_df,
+            max_df=args.max_df, max_terms=args.max_terms, sublinear_tf=args.sublinear_tf,
+            random_state=args.seed, max_iter=args.max_iter, top_n=args.top_n,
+            progress=progress)
+    written = write_outputs(results, out)
     if args.json:
-        summary["output"] = {"folder": str(out), "files": [str(p) for p in written]}
-        _print_json(summary)
+        summaries = [result_summary(r) for r in results]
+        data = summaries[0] if len(results) == 1 else {"runs": summaries}
+        data["output"] = {"folder": str(out), "files": [str(p) for p in written]}
+        _print_json(data)
     elif not args.quiet:
-        _print_analysis(result, out)
+        for i, result in enumerate(results):
+            if i:
+                print("\n" + "=" * 72 + "\n")
+            folder = out if len(results) == 1 else out / result.analysis.model_name
+            _print_analysis(result, folder)
     return 0
 
 

@@ -40,17 +40,31 @@ def result_summary(result: TopicResult) -> dict:
     }
 
 
-def write_outputs(result: TopicResult, directory) -> list[Path]:
-    """Write topics.json, topics.csv, doc_topics.csv and model/ into ``directory``."""
+def write_outputs(results, directory) -> list[Path]:
+    """Write topics.json, topics.csv, doc_topics.csv and model/ into ``directory``.
+
+    ``results`` is one TopicResult, or a list of them: one result's files go straight into
+    ``directory``; several results (one per model) each get a subfolder named after the model.
+    Everything is staged and moved into place at the end, so a failure writes nothing.
+    """
     directory = Path(directory)
+    several = isinstance(results, (list, tuple)) and len(results) > 1
+    results = list(results) if isinstance(results, (list, tuple)) else [results]
     with staged_output(directory) as staging:
-        (staging / "topics.json").write_text(
-            json.dumps(result_summary(result), ensure_ascii=False, indent=1), encoding="utf-8")
-        _write_topics_csv(result, staging / "topics.csv")
-        _write_doc_topics_csv(result, staging / "doc_topics.csv")
-        save_analysis(result.analysis, staging / "model")
+        for result in results:
+            folder = staging / result.analysis.model_name if several else staging
+            folder.mkdir(exist_ok=True)
+            _write_run(result, folder)
         names = sorted(p.name for p in staging.iterdir())
     return [directory / name for name in names]
+
+
+def _write_run(result: TopicResult, folder: Path) -> None:
+    (folder / "topics.json").write_text(
+        json.dumps(result_summary(result), ensure_ascii=False, indent=1), encoding="utf-8")
+    _write_topics_csv(result, folder / "topics.csv")
+    _write_doc_topics_csv(result, folder / "doc_topics.csv")
+    save_analysis(result.analysis, folder / "model")
 
 
 def _write_topics_csv(result: TopicResult, path: Path) -> None:

@@ -308,8 +308,10 @@ def test_models_work_inside_a_pipeline(X):
     np.testing.assert_allclose(pipeline.transform(X), vectors, atol=1e-3)
 
 
-def test_registry_names_the_three_models():
-    assert MODELS == {"lsa": LSA, "nmf": NMF, "plsa": PLSA}
+def test_registry_names_every_model():
+    from topicmf.models import LDA
+
+    assert MODELS == {"lsa": LSA, "nmf": NMF, "plsa": PLSA, "lda": LDA}
 
 
 # ------------------------------------------------------------- model properties

@@ -162,11 +162,13 @@ def fit_prepared(prepared: Prepared, n_topics: int, *, model: str = DEFAULTS["mo
     top_n = check_int(top_n, "top_n", low=1, high=1000)
     corpus, dtm = prepared.corpus, prepared.dtm
     params = {"random_state": random_state}
-    iterative = "max_iter" in MODELS[model]().get_params()
-    if max_iter is not None and iterative:
-        params["max_iter"] = max_iter
-    if progress is not None and "callback" in MODELS[model]().get_params():
-        total = max_iter or MODELS[model]().max_iter
+    defaults = MODELS[model]().get_params()
+    # LDA (gensim) counts passes over the corpus where the others count iterations.
+    iterations = "max_iter" if "max_iter" in defaults else "passes" if "passes" in defaults else None
+    if max_iter is not None and iterations:
+        params[iterations] = max_iter
+    if progress is not None and "callback" in defaults:
+        total = max_iter or defaults.get(iterations)
         params["callback"] = lambda n_iter, objective: progress("fit", n_iter, total)
     estimator = MODELS[model](n_topics, **params)
     step = time.perf_counter()

@@ -3,12 +3,14 @@
     python benchmarks/complete.py                 # 1,000,000 ratings, 50,000 users x 5,000 items
     python benchmarks/complete.py --ratings 200000 --users 10000 --items 2000   # quicker
 
-The data imitate a real ratings set: integer ratings 1-5; a few users and items hold most of the
-ratings (log-normal activity, Zipf-like popularity); each rating is
-mu + b_u + b_i + p_u . q_i (10 true factors of decreasing strength) + noise, rounded and clipped.
+The data are built to look like a real explicit-ratings set (see make_ratings): integer stars
+1-5 around a mean of about 3.6; a few users and items hold most of the ratings (log-normal user
+activity, Zipf popularity of items); each rating is mu + b_u + b_i + p_u . q_i + noise, with
+--rank true factors whose variances fall off as 1/k (a few strong tastes, many weak ones),
+rounded to whole stars and clipped to 1-5.
 
-Part 1, speed: seconds per epoch with 100 factors for BiasedMF's SGD and ALS (exact and
-conjugate-gradient) and scikit-surprise's SVD (if installed) on the same 80% training split.
+Part 1, speed: seconds per epoch with 100 factors for BiasedMF's SGD and ALS (conjugate-gradient
+and exact) and scikit-surprise's SVD (if installed) on the same 80% training split.
 Part 2, accuracy: held-out RMSE / MAE on the other 20% of BiasedMF with its defaults against the
 global mean, the damped-biases baseline and scikit-surprise's SVD with its defaults.
 """
@@ -16,14 +18,19 @@ global mean, the damped-biases baseline and scikit-surprise's SVD with its defau
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections import defaultdict
 
 import numpy as np
 
-from topicmf.complete import (HAVE_NUMBA, BiasedMF, DampedBiases, mae, ratings_from_triples,
+from topicmf.complete import (BiasedMF, DampedBiases, mae, ratings_from_triples,
                               rmse, split_ratings)
 
+try:
+    import numba
+except ImportError:
+    numba = None
 try:
     import surprise
 except ImportError:
@@ -31,7 +38,14 @@ except ImportError:
 
 
 def make_ratings(n_users, n_items, n_ratings, *, rank=10, seed=0):
-    """Synthetic (users, items, ratings) with skewed activity and a low-rank signal."""
+    """Synthetic (users, items, ratings) with skewed activity and a low-rank signal.
+
+    Who rated what: users drawn in proportion to a log-normal activity (sigma 1: the median
+    user has a few ratings, the top 1% hundreds), items to a Zipf popularity 1 / rank^0.9;
+    repeated pairs are dropped. The rating: 3.6 + user bias (sd 0.4) + item bias (sd 0.5)
+    + p_u . q_i (variance 0.3 over ``rank`` factors, factor k's share proportional to 1 / k)
+    + noise (sd 0.8), rounded to whole stars and clipped to 1-5.
+    """
     rng = np.random.default_rng(seed)
     activity = rng.lognormal(0.0, 1.0, n_users)
     popularity = 1.0 / np.arange(1, n_items + 1) ** 0.9
@@ -75,24 +89,38 @@ def timed_fit(model, data):
     return time.perf_counter() - start
 
 
-def speed(train, factors, epochs):
+SPEED_ROWS = (("BiasedMF sgd", {"solver": "sgd"}, None),
+              ("BiasedMF als, cg_steps=3", {"solver": "als", "cg_steps": 3}, None),
+              ("BiasedMF als, exact", {"solver": "als"}, 1))  # slow: one epoch per repeat
+
+
+def speed(train, factors, epochs, repeats):
+    """(name, median seconds per epoch, train RMSE) for each method."""
     rows = []
-    for name, solver, extra in (("BiasedMF sgd", "sgd", {}),
-                                ("BiasedMF als (exact)", "als", {}),
-                                ("BiasedMF als (cg_steps=3)", "als", {"cg_steps": 3})):
-        BiasedMF(2, solver=solver, n_epochs=1, early_stopping=False, random_state=0,
-                 **extra).fit(train.subset(slice(0, 50_000)))  # compile outside the timing
-        model = BiasedMF(factors, solver=solver, n_epochs=epochs, early_stopping=False,
-                         random_state=0, **extra)
-        seconds = timed_fit(model, train)
-        rows.append((name, seconds / epochs, model.history_["train_rmse"][-1]))
+    for name, params, epoch_cap in SPEED_ROWS:
+        BiasedMF(2, n_epochs=1, early_stopping=False, random_state=0, engine="numba",
+                 **params).fit(train.subset(slice(0, 50_000)))  # compile outside the timing
+        per_epoch = []
+        for _ in range(repeats):
+            model = BiasedMF(factors, n_epochs=epoch_cap or epochs, early_stopping=False,
+                             random_state=0, **params).fit(train)
+            per_epoch.append(np.median(model.history_["seconds"]))
+        rows.append((name, float(np.median(per_epoch)), model.history_["train_rmse"][-1]))
     if surprise is not None:
         trainset = surprise_trainset(train)
-        algo = surprise.SVD(n_factors=factors, n_epochs=epochs, random_state=0)
-        start = time.perf_counter()
-        algo.fit(trainset)
-        rows.append(("scikit-surprise SVD", (time.perf_counter() - start) / epochs, None))
+        per_epoch = []
+        for _ in range(repeats):  # fit with 0 epochs times its start-up alone
+            setup = timed_surprise(trainset, factors, 0)
+            per_epoch.append((timed_surprise(trainset, factors, epochs) - setup) / epochs)
+        rows.append(("scikit-surprise SVD", float(np.median(per_epoch)), None))
     return rows
+
+
+def timed_surprise(trainset, factors, epochs):
+    algo = surprise.SVD(n_factors=factors, n_epochs=epochs, random_state=0)
+    start = time.perf_counter()
+    algo.fit(trainset)
+    return time.perf_counter() - start
 
 
 def accuracy(train, test):
@@ -124,32 +152,45 @@ def main(argv=None):
     parser.add_argument("--users", type=int, default=50_000)
     parser.add_argument("--items", type=int, default=5_000)
     parser.add_argument("--ratings", type=int, default=1_000_000)
+    parser.add_argument("--rank", type=int, default=10, help="true factors in the data")
     parser.add_argument("--factors", type=int, default=100, help="factors for the speed part")
-    parser.add_argument("--epochs", type=int, default=5, help="epochs timed in the speed part")
+    parser.add_argument("--epochs", type=int, default=3, help="epochs per timed fit")
+    parser.add_argument("--repeats", type=int, default=3, help="timed fits per method (median)")
     parser.add_argument("--skip-speed", action="store_true")
     args = parser.parse_args(argv)
 
-    users, items, values = make_ratings(args.users, args.items, args.ratings)
+    users, items, values = make_ratings(args.users, args.items, args.ratings, rank=args.rank)
     data = ratings_from_triples(users, items, values, shape=(args.users, args.items))
     train, test = split_ratings(data, 0.2, random_state=0)
-    print(f"{len(data):,} ratings, {args.users:,} users x {args.items:,} items; "
-          f"train {len(train):,}, held out {len(test):,}; numba "
-          f"{'yes' if HAVE_NUMBA else 'NOT installed (numpy path)'}; scikit-surprise "
-          f"{surprise.__version__ if surprise else 'NOT installed: no comparison'}")
+    print(f"{len(data):,} ratings, {args.users:,} users x {args.items:,} items, "
+          f"{args.rank} true factors; train {len(train):,}, held out {len(test):,}; numba "
+          f"{numba.__version__ if numba else 'NOT installed (numpy path)'}; scikit-surprise "
+          f"{surprise.__version__ if surprise else 'NOT installed: no comparison'}; "
+          f"{os.cpu_count()} cores, load average {_load()} at start")
     if not args.skip_speed:
-        print(f"\nSpeed, {args.factors} factors, mean of {args.epochs} epochs "
-              f"(BiasedMF times include the per-epoch train RMSE)")
-        print(f"| method | s / epoch | s / epoch / M ratings | train RMSE |\n|---|---|---|---|")
-        for name, per_epoch, train_rmse in speed(train, args.factors, args.epochs):
+        print(f"\nSpeed, {args.factors} factors: median over {args.repeats} fits of the median "
+              f"epoch ({args.epochs} epochs a fit; exact ALS 1). BiasedMF epochs include the "
+              f"training RMSE; surprise's = (fit of {args.epochs} epochs - fit of 0) / "
+              f"{args.epochs}")
+        print("| method | s / epoch | s / epoch / M ratings "
+              "| train RMSE, last epoch (sgd: during it) |\n|---|---|---|---|")
+        for name, per_epoch, train_rmse in speed(train, args.factors, args.epochs,
+                                                 args.repeats):
             shown = "" if train_rmse is None else f"{train_rmse:.4f}"
-            print(f"| {name} | {per_epoch:.3f} | {per_epoch / len(train) * 1e6:.3f} | {shown} |")
-    print("\nHeld-out accuracy, defaults")
+            print(f"| {name} | {per_epoch:.3f} | {per_epoch / len(train) * 1e6:.3f} "
+                  f"| {shown} |", flush=True)
+    print("\nHeld-out accuracy (20% of the ratings), defaults (10 factors for BiasedMF)")
     print("| method | RMSE | MAE | vs biases (RMSE) | notes |\n|---|---|---|---|---|")
     rows = accuracy(train, test)
     base = rows[1][1]
     for name, err, abs_err, notes in rows:
         print(f"| {name} | {err:.4f} | {abs_err:.4f} | {100 * (err - base) / base:+.1f}% "
               f"| {notes} |")
+    print(f"\nload average {_load()} at the end")
+
+
+def _load():
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":

@@ -29,7 +29,8 @@ def test_analyze_writes_every_output_and_separates_the_classes(two_topic_folder,
     status, stdout, _ = run(["analyze", two_topic_folder, "--topics", 2, "--out", out, "--min-df", 1], capsys)
     assert status == 0
     assert "Topic 0" in stdout and "Topic 1" in stdout and "finance/000.txt" in stdout
-    assert sorted(p.name for p in out.iterdir()) == ["doc_topics.csv", "model", "topics.csv", "topics.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["doc_topics.csv", "index.html", "model", "plots",
+                                                     "report.json", "topics.csv", "topics.json"]
     rows = read_csv(out / "doc_topics.csv")
     assert list(rows[0]) == ["doc_id", "label", "topic", "topic_0", "topic_1"]
     assert len(rows) == 24
@@ -289,7 +290,8 @@ def test_several_models_share_one_vocabulary_and_get_a_folder_each(two_topic_fol
     status, stdout, _ = run(["analyze", two_topic_folder, "--topics", 2, "--model", "all",
                              "--out", out], capsys)
     assert status == 0
-    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["lsa", "nmf", "plsa"]
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["lsa", "nmf", "plots", "plsa"]
+    assert (out / "index.html").is_file() and (out / "nmf" / "report.json").is_file()
     vocabularies = {load_analysis(out / name).vocabulary.terms.tolist().__repr__()
                     for name in ("lsa", "nmf", "plsa")}
     assert len(vocabularies) == 1

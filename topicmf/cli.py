@@ -124,7 +124,8 @@ def _build_parser() -> argparse.ArgumentParser:
     factorize.add_argument("--seed", type=int, default=0)
     factorize.set_defaults(run=_run_factorize)
 
-    from . import _cli_complete, _cli_evaluate
+    from . import _cli_complete, _cli_evaluate, _cli_report
+    _cli_report.add_parser(commands, common)
     _cli_evaluate.add_parser(commands, common)
     _cli_complete.add_parser(commands, common)
     return parser
@@ -176,7 +177,7 @@ def _run_analyze(args) -> int:
             max_df=args.max_df, max_terms=args.max_terms, sublinear_tf=args.sublinear_tf,
             random_state=args.seed, max_iter=args.max_iter, top_n=args.top_n,
             progress=progress)
-    written = write_outputs(results, out)
+    written = write_outputs(results, out, command=["topicmf", *sys.argv[1:]])
     if args.json:
         summaries = [result_summary(r) for r in results]
         data = summaries[0] if len(results) == 1 else {"runs": summaries}
@@ -188,6 +189,9 @@ def _run_analyze(args) -> int:
                 print("\n" + "=" * 72 + "\n")
             folder = out if len(results) == 1 else out / result.analysis.model_name
             _print_analysis(result, folder)
+        files = "topics.json, topics.csv, doc_topics.csv, model/, report.json"
+        where = f"{out}/" if len(results) == 1 else f"{out}/<model>/"
+        print(f"\nReport: {out / 'index.html'}\nWrote {where}: {files}")
     return 0
 
 
@@ -281,8 +285,7 @@ def _print_analysis(result, out: Path) -> None:
         print(f"{pad.left(doc_id, width)}  {int(weights.argmax()):>5}  {weights.max():6.2f}")
     if result.dtm.n_docs > shown:
         print(f"... and {result.dtm.n_docs - shown} more: see {out / 'doc_topics.csv'}")
-    print()
-    print(f"Wrote {out}/: topics.json, topics.csv, doc_topics.csv, model/")
+
 
 
 def _write_assign_csv(rows, path: Path, n_topics: int) -> None:

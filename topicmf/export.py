@@ -40,21 +40,31 @@ def result_summary(result: TopicResult) -> dict:
     }
 
 
-def write_outputs(results, directory) -> list[Path]:
-    """Write topics.json, topics.csv, doc_topics.csv and model/ into ``directory``.
+def write_outputs(results, directory, *, report: bool = True, command=None) -> list[Path]:
+    """Write topics.json, topics.csv, doc_topics.csv, model/ and the HTML report.
 
     ``results`` is one TopicResult, or a list of them: one result's files go straight into
-    ``directory``; several results (one per model) each get a subfolder named after the model.
-    Everything is staged and moved into place at the end, so a failure writes nothing.
+    ``directory``; several results (one per model) each get a subfolder named after the model,
+    and one ``index.html`` shows them all. Everything is staged and moved into place at the
+    end, so a failure writes nothing.
     """
+    from .report import report_data, write_report, write_report_data
+
     directory = Path(directory)
     several = isinstance(results, (list, tuple)) and len(results) > 1
     results = list(results) if isinstance(results, (list, tuple)) else [results]
     with staged_output(directory) as staging:
+        pages = []
         for result in results:
             folder = staging / result.analysis.model_name if several else staging
             folder.mkdir(exist_ok=True)
             _write_run(result, folder)
+            if report:
+                data = report_data(result, label=result.analysis.model_name, command=command)
+                write_report_data(data, folder)
+                pages.append(data)
+        if report:
+            write_report(pages, staging)
         names = sorted(p.name for p in staging.iterdir())
     return [directory / name for name in names]
 

@@ -31,8 +31,11 @@ __all__ = ["Analysis", "Prepared", "TopicResult", "analyze", "analyze_many", "fi
 # Which matrix each model is fitted on: the probabilistic model needs counts.
 INPUT_KIND = {"lsa": "tfidf", "nmf": "tfidf", "plsa": "counts", "lda": "counts"}
 
-DEFAULTS = {"model": "nmf", "min_df": 2, "max_df": 0.5, "max_terms": None, "seed": 0,
-            "top_n": 10}
+# sublinear_tf: 1 + log(tf) keeps a term repeated in one long document from defining a topic;
+# measured on 20 Newsgroups (NMF, 20 topics) NPMI 0.219 -> 0.254, and on Chinese news
+# (6 classes, KL-NMF) purity 0.87 -> 0.93, with THUCNews headlines unchanged (benchmarks/RESULTS.md).
+DEFAULTS = {"model": "nmf", "min_df": 2, "max_df": 0.5, "max_terms": None,
+            "sublinear_tf": True, "seed": 0, "top_n": 10}
 
 # progress(stage, done, total): stage is "tokenize" or "fit"; total may be None.
 Progress = Callable[[str, int, "int | None"], None]
@@ -135,7 +138,7 @@ class Prepared:
 
 def prepare(corpus: Corpus, *, tokenizer: Tokenizer | None = None, min_df=DEFAULTS["min_df"],
             max_df=DEFAULTS["max_df"], max_terms=DEFAULTS["max_terms"],
-            sublinear_tf: bool = False, progress: Progress | None = None) -> Prepared:
+            sublinear_tf: bool = DEFAULTS["sublinear_tf"], progress: Progress | None = None) -> Prepared:
     """Tokenize and vectorize ``corpus``; documents left without terms are set aside with a
     TopicmfWarning naming them."""
     tokenizer = tokenizer if tokenizer is not None else Tokenizer()
@@ -207,7 +210,7 @@ def fit_prepared(prepared: Prepared, n_topics: int, *, model: str = DEFAULTS["mo
 def analyze(corpus: Corpus, n_topics: int, *, model: str = DEFAULTS["model"],
             tokenizer: Tokenizer | None = None, min_df=DEFAULTS["min_df"],
             max_df=DEFAULTS["max_df"], max_terms=DEFAULTS["max_terms"],
-            sublinear_tf: bool = False, random_state: int | None = DEFAULTS["seed"],
+            sublinear_tf: bool = DEFAULTS["sublinear_tf"], random_state: int | None = DEFAULTS["seed"],
             max_iter: int | None = None, top_n: int = DEFAULTS["top_n"],
             progress: Progress | None = None) -> TopicResult:
     """Tokenize, vectorize and factorize a corpus; return the topics and document vectors.
@@ -224,7 +227,7 @@ def analyze(corpus: Corpus, n_topics: int, *, model: str = DEFAULTS["model"],
 def analyze_many(corpus: Corpus, n_topics: int, *, models=(DEFAULTS["model"],),
                  tokenizer: Tokenizer | None = None, min_df=DEFAULTS["min_df"],
                  max_df=DEFAULTS["max_df"], max_terms=DEFAULTS["max_terms"],
-                 sublinear_tf: bool = False, random_state: int | None = DEFAULTS["seed"],
+                 sublinear_tf: bool = DEFAULTS["sublinear_tf"], random_state: int | None = DEFAULTS["seed"],
                  max_iter: int | None = None, top_n: int = DEFAULTS["top_n"],
                  progress: Progress | None = None) -> list[TopicResult]:
     """Like :func:`analyze` for several models on one tokenization and one vocabulary."""

@@ -21,7 +21,7 @@ except ImportError:  # pragma: no cover - exercised by engine="numpy"
 
 HAVE_NUMBA = numba is not None
 #: Rows solved by one thread at a time in the ALS kernel (buffers are allocated per block).
-ALS_BLOCK = 256
+ALS_BLOCK = 64
 
 
 # ---------------------------------------------------------------------------------- SGD
@@ -100,35 +100,28 @@ def _previous_same(seq: np.ndarray) -> np.ndarray:
 def _als_half_loop(indptr, indices, values, mu, Xb, X, Yb, Y, reg_b, reg_f, cg_steps):
     """Solve every row of (Xb, X) given the other side (Yb, Y), rows spread over threads."""
     n_rows, K1 = X.shape[0], X.shape[1] + 1
-    max_n = 0
-    for row in range(n_rows):
-        max_n = max(max_n, indptr[row + 1] - indptr[row])
     n_blocks = (n_rows + ALS_BLOCK - 1) // ALS_BLOCK
     for block in _prange(n_blocks):
+        first, last = block * ALS_BLOCK, min(n_rows, (block + 1) * ALS_BLOCK)
+        max_n = 0
+        for row in range(first, last):
+            max_n = max(max_n, indptr[row + 1] - indptr[row])
         Z = np.empty((max_n, K1))
-        Zt = np.empty((K1, max_n))  # the K x K path sums over ratings: keep them contiguous
-        A = np.empty((K1, K1))  # the dual system is at most K1 x K1 too
         y, w = np.empty(max_n), np.empty(max_n)
         x, r, p, Ap = np.empty(K1), np.empty(K1), np.empty(K1), np.empty(K1)
         d = np.empty(K1)
-        for row in range(block * ALS_BLOCK, min(n_rows, (block + 1) * ALS_BLOCK)):
+        for row in range(first, last):
             start, n = indptr[row], indptr[row + 1] - indptr[row]
             if n == 0:
                 Xb[row] = 0.0
                 X[row, :] = 0.0
                 continue
-            primal = cg_steps == 0 and not (n <= K1 and reg_b > 0 and reg_f > 0)
             for j in range(n):
                 other = indices[start + j]
                 y[j] = values[start + j] - mu - Yb[other]
-                if primal:
-                    Zt[0, j] = 1.0
-                    for k in range(1, K1):
-                        Zt[k, j] = Y[other, k - 1]
-                else:
-                    Z[j, 0] = 1.0
-                    for k in range(1, K1):
-                        Z[j, k] = Y[other, k - 1]
+                Z[j, 0] = 1.0
+                for k in range(1, K1):
+                    Z[j, k] = Y[other, k - 1]
             d[0] = reg_b
             for k in range(1, K1):
                 d[k] = reg_f * n
@@ -137,41 +130,32 @@ def _als_half_loop(indptr, indices, values, mu, Xb, X, Yb, Y, reg_b, reg_f, cg_s
                 for k in range(1, K1):
                     x[k] = X[row, k - 1]
                 _cg(Z, y, d, n, K1, x, r, p, Ap, w, cg_steps)
-            elif primal:
-                _primal_solve(Zt, y, d, n, K1, A, x)
+            elif n <= K1 and reg_b > 0 and reg_f > 0:
+                _dual_solve(Z[:n], y, d, n, K1, w, x)
             else:
-                _dual_solve(Z, y, d, n, K1, A, w, x)
+                _primal_solve(Z[:n], y[:n], d, K1, x)
             Xb[row] = x[0]
             for k in range(1, K1):
                 X[row, k - 1] = x[k]
 
 
-def _primal_solve(Zt, y, d, n, K1, A, x):
-    """x = (Z'Z + D)^-1 Z'y through the Cholesky factor of the K1 x K1 matrix (Zt = Z')."""
+def _primal_solve(Z, y, d, K1, x):
+    """x = (Z'Z + D)^-1 Z'y through the Cholesky factor of the K1 x K1 matrix."""
+    A = np.dot(Z.T, Z)  # BLAS: the costly part for an item with thousands of ratings
+    x[:] = np.dot(Z.T, y)
     for a in range(K1):
-        s = 0.0
-        for j in range(n):
-            s += Zt[a, j] * y[j]
-        x[a] = s
-        for b in range(a + 1):  # lower triangle of Z'Z
-            s = 0.0
-            for j in range(n):
-                s += Zt[a, j] * Zt[b, j]
-            A[a, b] = s
         A[a, a] += d[a] + 1e-12  # keeps a zero penalty on an unrated direction solvable
     _cholesky_solve(A, K1, x)
 
 
-def _dual_solve(Z, y, d, n, K1, A, w, x):
+def _dual_solve(Z, y, d, n, K1, w, x):
     """The same x from the n x n system (I + Z D^-1 Z') w = y, x = D^-1 Z' w."""
-    # Z[:, 0] is all ones and d[1:] all equal: Z D^-1 Z' = 1 / d0 + Y Y' / d1
+    # Z[:, 0] is all ones and d[1:] all equal: Z D^-1 Z' = 1 / d0 + (Z Z' - 1) / d1
+    A = np.dot(Z, Z.T)
     for a in range(n):
         w[a] = y[a]
         for b in range(a + 1):
-            s = 0.0
-            for k in range(1, K1):
-                s += Z[a, k] * Z[b, k]
-            A[a, b] = 1.0 / d[0] + s / d[1]
+            A[a, b] = 1.0 / d[0] + (A[a, b] - 1.0) / d[1]
         A[a, a] += 1.0
     _cholesky_solve(A, n, w)
     for k in range(K1):

@@ -15,6 +15,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.extmath import randomized_svd
+from threadpoolctl import threadpool_limits
 
 from .. import __version__, _validation
 from ..errors import InvalidParameterError, ModelFileError, NotFittedError
@@ -127,6 +128,12 @@ class BiasedMF(BaseEstimator):
     # ----------------------------------------------------------------------- fit
     def fit(self, ratings, y=None) -> "BiasedMF":
         """Learn biases and factors from the observed ratings (sparse matrix or Ratings)."""
+        # BLAS works on small matrices here, and the ALS kernel already runs a thread per
+        # core: BLAS threads on top only compete for the cores (10x slower on a busy machine)
+        with threadpool_limits(1, user_api="blas"):
+            return self._fit(ratings)
+
+    def _fit(self, ratings) -> "BiasedMF":
         self._check_params()
         data = as_ratings(ratings)
         if len(data) == 0:
@@ -203,7 +210,7 @@ class BiasedMF(BaseEstimator):
             biases = DampedBiases().fit(train)
             resid = train.values - biases.predict(train.users, train.items)
             matrix = sp.csr_array((resid, (train.users, train.items)), shape=train.shape)
-            U, s, Vt = randomized_svd(matrix, k, random_state=rng)
+            U, s, Vt = randomized_svd(matrix, k, n_iter=2, random_state=rng)  # a start only
             root = np.sqrt(s)
             return (biases.user_bias_, biases.item_bias_, np.ascontiguousarray(U * root),
                     np.ascontiguousarray(Vt.T * root))

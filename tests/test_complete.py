@@ -87,6 +87,11 @@ def test_history_and_solver_defaults():
     slower = BiasedMF(3, solver="sgd", lr_decay=0.5, n_epochs=5, early_stopping=False,
                       random_state=0).fit(data)
     assert not np.array_equal(slower.user_factors_, model.user_factors_)
+    for engine in ("numpy", "numba"):  # als collects the epoch's training error in its pass
+        als = BiasedMF(3, n_epochs=2, early_stopping=False, clip=False, engine=engine,
+                       random_state=0).fit(data)
+        assert als.history_["train_rmse"][-1] == pytest.approx(
+            rmse(data.values, als.predict(data.users, data.items)), rel=1e-9)
     with pytest.raises(InvalidParameterError, match="'lr_decay'"):
         BiasedMF(lr_decay=1.5).fit(data)
 

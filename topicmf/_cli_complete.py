@@ -11,7 +11,6 @@ The input CSV needs a header row and is either
 
 from __future__ import annotations
 
-import argparse
 import csv
 import dataclasses
 import io
@@ -247,7 +246,7 @@ def _observed_mask(data: Ratings) -> np.ndarray:
 def _summary(args, data, model, scores, small, top_items, top_scores) -> dict:
     summary = {"input": str(args.ratings), "n_users": data.shape[0], "n_items": data.shape[1],
                "n_ratings": len(data), "factors": args.factors, "solver": args.solver,
-               "epochs": model.n_iter_, "train_rmse": model.history_["train_rmse"][-1],
+               "epochs": model.n_iter_, "train_rmse": _train_rmse(model),
                "holdout": scores, "output": args.out}
     if small:
         summary["table"] = {"users": data.user_labels.tolist(),
@@ -257,11 +256,16 @@ def _summary(args, data, model, scores, small, top_items, top_scores) -> dict:
     return summary
 
 
+def _train_rmse(model: BiasedMF) -> float:
+    """Training RMSE of the epoch that was kept."""
+    return model.history_["train_rmse"][model.best_epoch_ - 1]
+
+
 def _print_report(args, data, model, scores, small, top_items, top_scores) -> None:
     print(f"{Path(args.ratings).name}: {data.shape[0]} users x {data.shape[1]} items, "
           f"{len(data)} ratings ({len(data) / (data.shape[0] * data.shape[1]):.1%} observed); "
           f"{args.factors} factors, {args.solver}, {model.n_iter_} epochs, "
-          f"train RMSE {model.history_['train_rmse'][-1]:.3f}")
+          f"train RMSE {_train_rmse(model):.3f}")
     if scores:
         print(f"\nheld out {scores['n_held_out']} ratings:")
         for name, s in scores["methods"].items():

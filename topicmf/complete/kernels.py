@@ -1,9 +1,9 @@
 """Inner loops of BiasedMF: one SGD epoch, one ALS half-step, predictions.
 
-Each has a compiled numba version (loops over ratings) and a numpy version that gives the
-same numbers up to rounding. The loops are written out element by element, not as numpy
-calls, so that numba compiles them without temporary arrays; ``fastmath`` lets it use SIMD
-for the dot products (it only reorders sums).
+Each has a compiled numba version and a numpy version that gives the same numbers up to
+rounding. The numba loops are written out element by element, so that they run without
+temporary arrays, except the Gram matrices of ALS, which go to BLAS; ``fastmath`` lets numba
+use SIMD for the dot products (it only reorders sums).
 
 ALS solves every user (item) on its own, so the numba version spreads them over threads
 without changing the result. SGD runs on one thread: its updates depend on each other in
@@ -97,8 +97,11 @@ def _previous_same(seq: np.ndarray) -> np.ndarray:
 # at most K + 1 the same x comes cheaper from the n x n system (I + Z D^-1 Z') a = y,
 # x = D^-1 Z' a (push-through identity), which costs n^2 K: most users rate few items.
 
-def _als_half_loop(indptr, indices, values, mu, Xb, X, Yb, Y, reg_b, reg_f, cg_steps):
-    """Solve every row of (Xb, X) given the other side (Yb, Y), rows spread over threads."""
+def _als_half_loop(indptr, indices, values, mu, Xb, X, Yb, Y, reg_b, reg_f, cg_steps, sse):
+    """Solve every row of (Xb, X) given the other side (Yb, Y), rows spread over threads.
+
+    ``sse[row]`` receives the squared error of the row's ratings after its solve.
+    """
     n_rows, K1 = X.shape[0], X.shape[1] + 1
     n_blocks = (n_rows + ALS_BLOCK - 1) // ALS_BLOCK
     for block in _prange(n_blocks):
@@ -112,6 +115,7 @@ def _als_half_loop(indptr, indices, values, mu, Xb, X, Yb, Y, reg_b, reg_f, cg_s
         d = np.empty(K1)
         for row in range(first, last):
             start, n = indptr[row], indptr[row + 1] - indptr[row]
+            sse[row] = 0.0
             if n == 0:
                 Xb[row] = 0.0
                 X[row, :] = 0.0
@@ -137,6 +141,13 @@ def _als_half_loop(indptr, indices, values, mu, Xb, X, Yb, Y, reg_b, reg_f, cg_s
             Xb[row] = x[0]
             for k in range(1, K1):
                 X[row, k - 1] = x[k]
+            total = 0.0
+            for j in range(n):  # the ratings are at hand: the training error costs little
+                e = y[j]
+                for k in range(K1):
+                    e -= Z[j, k] * x[k]
+                total += e * e
+            sse[row] = total
 
 
 def _primal_solve(Z, y, d, K1, x):
@@ -173,7 +184,9 @@ def _cholesky_solve(A, m, b):
             for k in range(j):
                 s -= A[i, k] * A[j, k]
             if i == j:
-                A[j, j] = np.sqrt(s)
+                # rounding can leave a zero pivot (no penalty, too few ratings) a hair
+                # below zero: clamp it rather than take the root of a negative number
+                A[j, j] = np.sqrt(max(s, 1e-300))
             else:
                 A[i, j] = s / A[j, j]
     for i in range(m):  # L z = b
@@ -232,11 +245,12 @@ def _normal_product(Z, d, n, K1, v, out, w):
             out[k] += w[j] * Z[j, k]
 
 
-def _als_half_numpy(indptr, indices, values, mu, Xb, X, Yb, Y, reg_b, reg_f, cg_steps):
+def _als_half_numpy(indptr, indices, values, mu, Xb, X, Yb, Y, reg_b, reg_f, cg_steps, sse):
     """The ALS half-step with numpy's solver, one row at a time (the fallback)."""
     K1 = X.shape[1] + 1
     for row in range(X.shape[0]):
         start, stop = indptr[row], indptr[row + 1]
+        sse[row] = 0.0
         if start == stop:
             Xb[row], X[row] = 0.0, 0.0
             continue
@@ -262,6 +276,7 @@ def _als_half_numpy(indptr, indices, values, mu, Xb, X, Yb, Y, reg_b, reg_f, cg_
                 p = r + (rs_next / rs) * p
                 rs = rs_next
         Xb[row], X[row] = x[0], x[1:]
+        sse[row] = np.sum((y - Z @ x) ** 2)
 
 
 # ---------------------------------------------------------------------------- predict

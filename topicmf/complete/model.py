@@ -59,9 +59,9 @@ class BiasedMF(BaseEstimator):
         or "numpy"; both give the same numbers up to rounding.
     random_state : seed of the initial factors, the validation split and the SGD order.
 
-    After fit, ``history_`` holds per epoch "train_rmse" (for sgd, the error of each
-    rating just before its update, which costs nothing to collect), "validation_rmse" and
-    "seconds" (the epoch's update and training RMSE).
+    After fit, ``history_`` holds per epoch "train_rmse" (unclipped, collected during the
+    epoch at little cost: for als after the item step, for sgd each rating's error just
+    before its update), "validation_rmse" and "seconds" (the epoch's update).
     """
 
     def __init__(self, n_factors=10, *, solver="als", n_epochs=None, lr=0.01, lr_decay=1.0,
@@ -164,8 +164,6 @@ class BiasedMF(BaseEstimator):
             params = (mu, bu, bi, P, Q)
             started = time.perf_counter()
             train_score = step(*params)
-            if train_score is None:
-                train_score = _rmse(train, params, kernels, bounds)
             history["seconds"].append(time.perf_counter() - started)
             history["train_rmse"].append(train_score)
             if valid is None:
@@ -249,10 +247,13 @@ class BiasedMF(BaseEstimator):
         reg_b, reg_f = float(self.reg_bias), self._reg_factors()
         cg = int(self.cg_steps or 0)
 
+        user_sse, item_sse = np.empty(train.shape[0]), np.empty(train.shape[1])
+
         def step(mu, bu, bi, P, Q):
-            kernels["als"](*by_user, mu, bu, P, bi, Q, reg_b, reg_f, cg)
-            kernels["als"](*by_item, mu, bi, Q, bu, P, reg_b, reg_f, cg)
-            return None
+            kernels["als"](*by_user, mu, bu, P, bi, Q, reg_b, reg_f, cg, user_sse)
+            kernels["als"](*by_item, mu, bi, Q, bu, P, reg_b, reg_f, cg, item_sse)
+            # the item half-step came last: its errors are those of the epoch's model
+            return float(np.sqrt(item_sse.sum() / len(train)))
         return step
 
     # ------------------------------------------------------------------- predict

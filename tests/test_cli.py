@@ -306,3 +306,16 @@ def test_unknown_model_is_a_usage_error(two_topic_folder, value, capsys):
     with pytest.raises(SystemExit) as exc:
         cli.main(["analyze", str(two_topic_folder), "--topics", "2", "--model", value])
     assert exc.value.code == 2 and "lsa, nmf, plsa" in capsys.readouterr().err
+
+
+def test_output_cut_short_by_the_reader_is_not_an_error(two_topic_folder, tmp_path, capsys):
+    assert run(["analyze", two_topic_folder, "--topics", 2, "--out", tmp_path / "o", "--quiet"],
+               capsys)[0] == 0
+    many = tmp_path / "many.txt"  # far more output than a pipe holds, so the writer gets EPIPE
+    many.write_text("investors bonds market rally\n" * 5000, encoding="utf-8")
+    command = (f"{sys.executable} -m topicmf assign {tmp_path / 'o'} {many} --lines "
+               f"| head -1")
+    done = subprocess.run(["bash", "-o", "pipefail", "-c", command], capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and done.stdout.count("\n") == 1

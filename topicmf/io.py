@@ -31,23 +31,77 @@ from .pipeline import Analysis
 from .tokenize import Tokenizer
 from .vectorize import Vocabulary
 
-__all__ = ["save_analysis", "load_analysis", "staged_output", "FORMAT_VERSION"]
+__all__ = ["save_analysis", "load_analysis", "staged_output", "write_array_file",
+           "read_array_file", "FORMAT_VERSION"]
 
 FORMAT = "topicmf-analysis"
 FORMAT_VERSION = 1
 HEADER, ARRAYS = "model.json", "model.npz"
 
 
+def write_array_file(directory, header: dict, arrays: dict) -> Path:
+    """Write ``arrays`` to model.npz and ``header`` (plus the arrays' shapes, dtypes and
+    SHA-256) to model.json in ``directory``, atomically: the format of every saved model."""
+    buffer = _io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    payload = buffer.getvalue()
+    header = {**header,
+              "arrays": {n: {"shape": list(a.shape), "dtype": a.dtype.str}
+                         for n, a in arrays.items()},
+              "arrays_sha256": hashlib.sha256(payload).hexdigest()}
+    directory = Path(directory)
+    with staged_output(directory) as staging:
+        (staging / ARRAYS).write_bytes(payload)
+        (staging / HEADER).write_text(json.dumps(header, ensure_ascii=False, indent=1),
+                                      encoding="utf-8")
+    return directory
+
+
+def read_array_file(directory, fmt: str, version: int, *, what: str = "topicmf model",
+                    fix: str = "run analyze again") -> tuple[dict, dict]:
+    """Read what :func:`write_array_file` wrote. A missing, corrupt, truncated, changed or
+    other-format file is a ModelFileError naming the file and saying ``fix``."""
+    directory = Path(directory)
+    header_path, arrays_path = directory / HEADER, directory / ARRAYS
+    if not directory.is_dir():
+        raise ModelFileError(f"{directory} is not a folder; give the folder the {what} was "
+                             f"saved in.")
+    for path in (header_path, arrays_path):
+        if not path.is_file():
+            raise ModelFileError(f"{path} is missing; give the folder the {what} was saved "
+                                 f"in, or {fix}.")
+    try:
+        header = json.loads(header_path.read_text(encoding="utf-8"))
+        if not isinstance(header, dict):
+            raise ValueError("not an object")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ModelFileError(f"{header_path} is corrupt or truncated ({exc}); {fix}.") from None
+    if header.get("format") != fmt:
+        raise ModelFileError(f"{header_path} is not a {what} file.")
+    if header.get("format_version") != version:
+        raise ModelFileError(
+            f"{header_path} has format version {header.get('format_version')!r}; this topicmf "
+            f"({__version__}) reads version {version}: {fix} with this version.")
+    payload = arrays_path.read_bytes()
+    if hashlib.sha256(payload).hexdigest() != header.get("arrays_sha256"):
+        raise ModelFileError(f"{arrays_path} does not match its checksum in {HEADER}: the file "
+                             f"was truncated or changed; {fix}.")
+    try:
+        with np.load(_io.BytesIO(payload), allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+        _check_arrays(arrays, header["arrays"])
+    except (KeyError, ValueError, TypeError, OSError, zipfile.BadZipFile) as exc:
+        raise ModelFileError(f"{arrays_path} is unreadable or does not match {HEADER} "
+                             f"({type(exc).__name__}: {exc}); {fix}.") from None
+    return header, arrays
+
+
 def save_analysis(analysis: Analysis, directory) -> Path:
     """Write ``analysis`` into ``directory`` (created; files replaced atomically)."""
-    directory = Path(directory)
     params, model_arrays = analysis.model.get_state()
     arrays = {"terms": np.asarray(analysis.vocabulary.terms, dtype=str),
               "idf": np.asarray(analysis.vocabulary.idf)}
     arrays.update({f"model.{name}": np.asarray(value) for name, value in model_arrays.items()})
-    buffer = _io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    payload = buffer.getvalue()
     header = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -57,14 +111,8 @@ def save_analysis(analysis: Analysis, directory) -> Path:
         "tokenizer": analysis.tokenizer.get_config(),
         "vocabulary_settings": analysis.vocabulary.settings,
         "info": analysis.info,
-        "arrays": {name: {"shape": list(a.shape), "dtype": a.dtype.str} for name, a in arrays.items()},
-        "arrays_sha256": hashlib.sha256(payload).hexdigest(),
     }
-    with staged_output(directory) as staging:
-        (staging / ARRAYS).write_bytes(payload)
-        (staging / HEADER).write_text(json.dumps(header, ensure_ascii=False, indent=1),
-                                      encoding="utf-8")
-    return directory
+    return write_array_file(directory, header, arrays)
 
 
 def load_analysis(directory) -> Analysis:
@@ -75,45 +123,18 @@ def load_analysis(directory) -> Analysis:
     directory = Path(directory)
     if not (directory / HEADER).exists() and (directory / "model" / HEADER).exists():
         directory = directory / "model"
-    header_path, arrays_path = directory / HEADER, directory / ARRAYS
-    if not directory.is_dir():
-        raise ModelFileError(f"{directory} is not a folder; give the model folder written by "
-                             f"'topicmf analyze' (OUT/model).")
-    for path in (header_path, arrays_path):
-        if not path.is_file():
-            raise ModelFileError(f"{path} is missing; give the model folder written by "
-                                 f"'topicmf analyze' (OUT/model), or run analyze again.")
+    header, arrays = read_array_file(directory, FORMAT, FORMAT_VERSION,
+                                     fix="run analyze again to rewrite the model")
     try:
-        header = json.loads(header_path.read_text(encoding="utf-8"))
-        if not isinstance(header, dict):
-            raise ValueError("not an object")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ModelFileError(f"{header_path} is corrupt or truncated ({exc}); run analyze "
-                             f"again to rewrite the model.") from None
-    if header.get("format") != FORMAT:
-        raise ModelFileError(f"{header_path} is not a topicmf model file.")
-    if header.get("format_version") != FORMAT_VERSION:
-        raise ModelFileError(
-            f"{header_path} has format version {header.get('format_version')!r}; this topicmf "
-            f"({__version__}) reads version {FORMAT_VERSION}: refit with this version.")
-    payload = arrays_path.read_bytes()
-    if hashlib.sha256(payload).hexdigest() != header.get("arrays_sha256"):
-        raise ModelFileError(f"{arrays_path} does not match its checksum in {HEADER}: the file "
-                             f"was truncated or changed; run analyze again.")
-    try:
-        with np.load(_io.BytesIO(payload), allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in npz.files}
-        _check_arrays(arrays, header["arrays"])
         model_arrays = {name[len("model."):]: value for name, value in arrays.items()
                         if name.startswith("model.")}
-        model_class = MODELS[header["model_name"]]
-        model = model_class.from_state(header["model_state"], model_arrays)
+        model = MODELS[header["model_name"]].from_state(header["model_state"], model_arrays)
         vocabulary = Vocabulary(terms=arrays["terms"], idf=arrays["idf"],
                                 settings=header["vocabulary_settings"])
         tokenizer = Tokenizer.from_config(header["tokenizer"])
     except ModelFileError as exc:
         raise ModelFileError(f"{directory}: {exc}") from None
-    except (KeyError, ValueError, TypeError, OSError, zipfile.BadZipFile) as exc:
+    except (KeyError, ValueError, TypeError) as exc:
         raise ModelFileError(f"{directory} holds an unreadable or inconsistent model "
                              f"({type(exc).__name__}: {exc}); run analyze again.") from None
     if model.components_.shape[1] != len(vocabulary):

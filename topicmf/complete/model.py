@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
-import io as _io
-import json
 import numbers
 import time
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +25,6 @@ MAX_FACTORS = 1000
 DEFAULT_REG_FACTORS = {"als": 0.2, "sgd": 0.1}
 MAX_DENSE_CELLS = 10_000_000
 FORMAT, FORMAT_VERSION = "topicmf-complete", 1
-HEADER, ARRAYS = "model.json", "model.npz"
 
 
 class BiasedMF(BaseEstimator):
@@ -327,16 +322,13 @@ class BiasedMF(BaseEstimator):
 
     def save(self, directory) -> Path:
         """Write the fitted model into ``directory``: model.json (settings) + model.npz."""
-        from ..io import staged_output
+        from ..io import write_array_file
 
         self._check_fitted()
         arrays = {name: np.asarray(getattr(self, name)) for name in self._arrays}
         for name in ("user_labels_", "item_labels_"):
             if getattr(self, name) is not None:
                 arrays[name] = np.asarray(getattr(self, name), dtype=str)
-        buffer = _io.BytesIO()
-        np.savez_compressed(buffer, **arrays)
-        payload = buffer.getvalue()
         params = self.get_params()
         if not isinstance(params["random_state"], (numbers.Integral, type(None))):
             params["random_state"] = None
@@ -345,38 +337,18 @@ class BiasedMF(BaseEstimator):
             "params": params, "global_mean": self.global_mean_,
             "rating_range": list(self.rating_range_), "history": self.history_,
             "n_iter": self.n_iter_, "best_epoch": self.best_epoch_, "engine": self.engine_,
-            "arrays": {n: {"shape": list(a.shape), "dtype": a.dtype.str}
-                       for n, a in arrays.items()},
-            "arrays_sha256": hashlib.sha256(payload).hexdigest(),
         }
-        directory = Path(directory)
-        with staged_output(directory) as staging:
-            (staging / ARRAYS).write_bytes(payload)
-            (staging / HEADER).write_text(json.dumps(header, indent=1), encoding="utf-8")
-        return directory
+        return write_array_file(directory, header, arrays)
 
     @classmethod
     def load(cls, directory) -> "BiasedMF":
         """Read a model written by :meth:`save`; ModelFileError if anything is off."""
-        directory = Path(directory)
+        from ..io import read_array_file
+
+        header, arrays = read_array_file(directory, FORMAT, FORMAT_VERSION,
+                                         what="topicmf completion model",
+                                         fix="save the model again")
         try:
-            header = json.loads((directory / HEADER).read_text(encoding="utf-8"))
-            payload = (directory / ARRAYS).read_bytes()
-        except (OSError, ValueError, UnicodeDecodeError) as exc:
-            raise ModelFileError(f"{directory} holds no readable completion model ({exc}); "
-                                 f"save the model again.") from None
-        if not isinstance(header, dict) or header.get("format") != FORMAT:
-            raise ModelFileError(f"{directory / HEADER} is not a topicmf completion model.")
-        if header.get("format_version") != FORMAT_VERSION:
-            raise ModelFileError(f"{directory / HEADER} has format version "
-                                 f"{header.get('format_version')!r}; this topicmf reads "
-                                 f"{FORMAT_VERSION}: refit and save again.")
-        if hashlib.sha256(payload).hexdigest() != header.get("arrays_sha256"):
-            raise ModelFileError(f"{directory / ARRAYS} does not match its checksum; the file "
-                                 f"was truncated or changed: save the model again.")
-        try:
-            with np.load(_io.BytesIO(payload), allow_pickle=False) as npz:
-                arrays = {name: npz[name] for name in npz.files}
             model = cls(**header["params"])
             model._check_params()
             for name in cls._arrays:
@@ -394,7 +366,7 @@ class BiasedMF(BaseEstimator):
                   and all(np.isfinite(getattr(model, n)).all() for n in cls._arrays))
             if not ok:
                 raise ValueError("arrays of inconsistent shapes or non-finite values")
-        except (KeyError, TypeError, ValueError, zipfile.BadZipFile) as exc:
+        except (KeyError, TypeError, ValueError) as exc:
             raise ModelFileError(f"{directory} holds an inconsistent completion model ({exc}); "
                                  f"save the model again.") from None
         return model

@@ -5,12 +5,17 @@ updates its own document factors and returns partial statistics for the topic fa
 which are summed once all blocks are done. The only temporaries proportional to the
 number of stored entries are made here, one block at a time, so memory stays
 O(nnz + (n_docs + n_terms) * n_topics).
+
+Each pass has two engines giving the same numbers up to rounding: ``"numpy"`` (scipy sparse
+products and per-block gathers) and ``"numba"`` (``_numba_kernels``: compiled, parallel over
+row chunks, no per-entry temporaries at all).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 #: Budget for the per-block temporaries of shape (nnz in block, n_topics).
 BLOCK_BYTES = 64 * 2**20
@@ -34,6 +39,14 @@ def row_blocks(X, n_topics: int, max_bytes: int | None = None) -> list[slice]:
         blocks.append(slice(start, stop))
         start = stop
     return blocks or [slice(0, 0)]
+
+
+def fit_blocks(X, n_topics: int, engine: str) -> list[slice]:
+    """Row blocks of a fit's sweep: the compiled kernels make no (nnz x n_topics)
+    temporaries and split rows across threads themselves, so for them one block is enough."""
+    if engine == "numba":
+        return [slice(0, X.shape[0])]
+    return row_blocks(X, n_topics)
 
 
 def take_rows(X, block: slice):
@@ -77,6 +90,17 @@ def row_sq_norms(X) -> np.ndarray:
     return sum_by_row(X, X.data * X.data)
 
 
+def flush_subnormals(A: np.ndarray) -> np.ndarray:
+    """Set the entries of non-negative ``A`` below the smallest normal number to 0, in place.
+
+    Multiplicative updates drive many entries towards zero; once subnormal they weigh nothing
+    but make every product with them slow on x86 (on 20 Newsgroups 3 % of H was subnormal
+    after 100 Frobenius iterations, and X @ H.T took 16 ms instead of 12).
+    """
+    A[A < np.finfo(A.dtype).tiny] = 0
+    return A
+
+
 def normalize_rows(A: np.ndarray) -> np.ndarray:
     """Scale each row of ``A`` in place to sum to 1; rows summing to 0 become uniform."""
     sums = A.sum(axis=1, keepdims=True)
@@ -84,3 +108,99 @@ def normalize_rows(A: np.ndarray) -> np.ndarray:
     np.divide(A, sums, out=A, where=~empty[:, None])
     A[empty] = 1.0 / A.shape[1]
     return A
+
+
+# ------------------------------------------------------------------ engines
+ENGINES = ("auto", "numba", "numpy")
+
+
+def numba_available() -> bool:
+    """Whether the compiled kernels can be used (numba importable)."""
+    try:
+        from . import _numba_kernels  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def resolve_engine(engine: str) -> str:
+    """The engine a fit runs on: ``"auto"`` means numba when it is installed."""
+    if engine == "auto":
+        return "numba" if numba_available() else "numpy"
+    if engine == "numba" and not numba_available():
+        from ..errors import InvalidParameterError
+        raise InvalidParameterError(
+            "engine='numba' needs the numba package; install it or use engine='numpy'."
+        )
+    return engine
+
+
+def quiet_blas():
+    """Context keeping BLAS on one thread during a fit.
+
+    The dense products of a fit are small (n x K x K); idle BLAS threads spinning between
+    them took the cores from the sparse kernels: on 20 Newsgroups, the NNDSVD start and one
+    Frobenius iteration took 4.1 s with the default BLAS threads and 0.7 s with one (2 busy
+    cores).
+    """
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def ratio_pass(X, W: np.ndarray, HT: np.ndarray, *, rows: bool = True, cols: bool = True,
+               engine: str = "numpy"):
+    """One sweep of the E-step shared by KL-NMF and PLSA over CSR ``X``.
+
+    With R = X / (W H) on the pattern of X (zero where W H vanishes), returns
+    ``(loglik, R @ HT, R.T @ W)``: ``loglik[d]`` is sum_w x_dw log (W H)_dw, and either
+    product is None when not asked for. ``engine`` is ``"numpy"`` or ``"numba"``.
+    """
+    if engine == "numba":
+        from . import _numba_kernels
+        return _numba_kernels.ratio_pass(X, W, HT, rows=rows, cols=cols)
+    loglik = np.zeros(X.shape[0])
+    RHt = np.zeros((X.shape[0], W.shape[1]), dtype=W.dtype) if rows else None
+    WtR = np.zeros_like(HT) if cols else None
+    for block in row_blocks(X, W.shape[1]):
+        X_block, W_block = take_rows(X, block), W[block]
+        R, wh = ratio_at_nonzeros(X_block, W_block, HT)
+        log_wh = np.log(np.maximum(wh, np.finfo(wh.dtype).tiny))
+        loglik[block] = sum_by_row(X_block, X_block.data * log_wh)
+        if rows:
+            RHt[block] = R @ HT
+        if cols:
+            WtR += R.T @ W_block
+    return loglik, RHt, WtR
+
+
+def kl_update(X, W: np.ndarray, HT: np.ndarray, h_sums: np.ndarray, engine: str = "numpy"):
+    """The Lee-Seung Kullback-Leibler step for the rows of CSR ``X``.
+
+    Returns ``(loglik, W_next, RtW)``: ``loglik`` as in :func:`ratio_pass` for ``W``,
+    ``W_next = W * (R @ HT) / h_sums`` and ``RtW = R_next.T @ W_next``, where R_next are the
+    ratios with ``W_next``, which the H update needs. The compiled engine visits each row
+    twice while it is in cache; the numpy engine makes two passes.
+    """
+    if engine == "numba":
+        from . import _numba_kernels
+        return _numba_kernels.kl_update(X, W, HT, h_sums)
+    loglik, RHt, _ = ratio_pass(X, W, HT, cols=False, engine=engine)
+    RHt *= W
+    RHt /= h_sums + np.finfo(W.dtype).tiny
+    _, _, RtW = ratio_pass(X, RHt, HT, rows=False, engine=engine)
+    return loglik, RHt, RtW
+
+
+def frobenius_update(X, W: np.ndarray, HT: np.ndarray, HHt: np.ndarray):
+    """The Lee-Seung Frobenius step for the rows of CSR ``X``.
+
+    Returns ``(gain, W_next, XtW)``: per row 2 w.(x H^T) - w H H^T w^T, so that the loss
+    0.5 * ||x - w H||^2 is 0.5 * (||x||^2 - gain); ``W_next = W * (X @ HT) / (W @ HHt)``;
+    and ``XtW = X.T @ W_next``. Both sparse products are scipy's: on 20 Newsgroups they
+    beat the numba versions of the same loops (9 against 14 ms for X @ HT on one core).
+    """
+    XHt = np.asarray(X @ HT)
+    WHHt = W @ HHt
+    gain = 2.0 * np.einsum("ij,ij->i", W, XHt) - np.einsum("ij,ij->i", W, WHHt)
+    XHt *= W
+    XHt /= WHHt + np.finfo(W.dtype).tiny
+    return gain.astype(np.float64), XHt, np.asarray(X.T @ XHt)

@@ -1,0 +1,151 @@
+"""The compiled (numba) and numpy sparse kernels agree with each other and with dense algebra."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from topicmf.errors import InvalidParameterError
+from topicmf.models import NMF, PLSA, _kernels
+from topicmf.models import _numba_kernels
+
+ENGINES = ("numpy", "numba")
+
+
+def random_case(n_docs, n_terms, k, dtype, seed=0, empty=True):
+    rng = np.random.RandomState(seed)
+    X = sp.random(n_docs, n_terms, density=0.3, format="csr", random_state=rng) * 5
+    X = sp.lil_array(X)
+    if empty and n_docs > 2 and n_terms > 2:
+        X[1, :] = 0  # an empty document
+        X[:, 2] = 0  # a term that occurs nowhere
+    X = sp.csr_array(X, dtype=dtype)
+    X.eliminate_zeros()
+    W = rng.rand(n_docs, k).astype(dtype)
+    HT = rng.rand(n_terms, k).astype(dtype)
+    return X, W, HT
+
+
+def dense_reference(X, W, HT):
+    D = X.toarray().astype(np.float64)
+    WH = W.astype(np.float64) @ HT.T.astype(np.float64)
+    R = np.divide(D, WH, out=np.zeros_like(D), where=D > 0)
+    loglik = (D * np.log(np.where(D > 0, WH, 1.0))).sum(axis=1)
+    return loglik, R @ HT, R.T @ W
+
+
+CASES = [(12, 9, 3), (1, 8, 2), (10, 7, 1), (30, 40, 5)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", CASES)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_ratio_pass_matches_dense_reference(engine, shape, dtype):
+    X, W, HT = random_case(*shape, dtype)
+    loglik, RHt, WtR = _kernels.ratio_pass(X, W, HT, engine=engine)
+    expected = dense_reference(X, W, HT)
+    rtol = 1e-4 if dtype == np.float32 else 1e-10
+    for got, want in zip((loglik, RHt, WtR), expected):
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol)
+    assert RHt.dtype == WtR.dtype == dtype
+    assert RHt.shape == W.shape and WtR.shape == HT.shape
+    _, only_rows, no_cols = _kernels.ratio_pass(X, W, HT, cols=False, engine=engine)
+    assert no_cols is None
+    np.testing.assert_array_equal(only_rows, RHt)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", CASES)
+def test_engines_give_the_same_numbers(shape, dtype):
+    X, W, HT = random_case(*shape, dtype, seed=3)
+    h_sums = HT.sum(axis=0)
+    rtol = 1e-5 if dtype == np.float32 else 1e-6
+    for kernel, args in ((_kernels.ratio_pass, (X, W, HT)),
+                         (_kernels.kl_update, (X, W, HT, h_sums)),
+                         ):
+        slow, fast = kernel(*args, engine="numpy"), kernel(*args, engine="numba")
+        for a, b in zip(slow, fast):
+            np.testing.assert_allclose(b, a, rtol=rtol, atol=rtol)
+
+
+def test_kl_update_is_the_textbook_step():
+    X, W, HT = random_case(12, 9, 3, np.float64)
+    h_sums = HT.sum(axis=0)
+    _, RHt, _ = dense_reference(X, W, HT)
+    W_next = W * RHt / h_sums
+    _, _, RtW = dense_reference(X, W_next, HT)
+    for engine in ENGINES:
+        _, got_W, got_RtW = _kernels.kl_update(X, W, HT, h_sums, engine=engine)
+        np.testing.assert_allclose(got_W, W_next, rtol=1e-10)
+        np.testing.assert_allclose(got_RtW, RtW, rtol=1e-10)
+
+
+def test_frobenius_update_is_the_textbook_step():
+    X, W, HT = random_case(12, 9, 3, np.float64)
+    D, H = X.toarray(), HT.T
+    gain, W_next, XtW = _kernels.frobenius_update(X, W, HT, H @ HT)
+    np.testing.assert_allclose(0.5 * ((D ** 2).sum() - gain.sum()),
+                               0.5 * np.linalg.norm(D - W @ H) ** 2, rtol=1e-10)
+    W_ref = W * (D @ HT) / (W @ H @ HT)
+    np.testing.assert_allclose(W_next, W_ref, rtol=1e-10)
+    np.testing.assert_allclose(XtW, D.T @ W_ref, rtol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_flush_subnormals_zeroes_only_subnormal_entries(dtype):
+    tiny = np.finfo(dtype).tiny
+    A = np.array([0.0, tiny / 4, tiny, 1.0], dtype=dtype)
+    np.testing.assert_array_equal(_kernels.flush_subnormals(A), [0.0, 0.0, tiny, 1.0])
+
+
+def test_vanished_product_passes_no_mass():
+    X = sp.csr_array(np.array([[1.0, 2.0], [0.0, 3.0]]))
+    W = np.array([[0.0, 0.0], [1.0, 1.0]])
+    HT = np.ones((2, 2))
+    for engine in ENGINES:
+        loglik, RHt, WtR = _kernels.ratio_pass(X, W, HT, engine=engine)
+        np.testing.assert_array_equal(RHt[0], 0.0)
+        assert np.isfinite(loglik).all() and np.isfinite(WtR).all()
+
+
+@pytest.mark.parametrize("n_chunks", [1, 2, 5])
+def test_row_chunks_cover_rows_in_order(n_chunks):
+    X, _, _ = random_case(30, 40, 2, np.float64)
+    bounds = _numba_kernels.row_chunks(X.indptr, n_chunks)
+    assert bounds[0] == 0 and bounds[-1] == X.shape[0]
+    assert (np.diff(bounds) >= 0).all() and len(bounds) == n_chunks + 1
+
+
+@pytest.mark.parametrize("model", [
+    NMF(3, beta_loss="kullback-leibler", max_iter=15, tol=0.0, random_state=0),
+    NMF(3, max_iter=15, tol=0.0, random_state=0),
+    PLSA(3, max_iter=15, tol=0.0, random_state=0),
+])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_models_fit_the_same_on_both_engines(model, dtype):
+    X, _, _ = random_case(40, 30, 2, dtype, seed=5)
+    fits = []
+    for engine in ENGINES:
+        with pytest.warns(Warning):  # tol=0 never converges
+            fits.append(model.set_params(engine=engine).fit(X))
+        fits[-1] = (fits[-1].doc_topic_.copy(), fits[-1].components_.copy(),
+                    list(fits[-1].history_))
+    rtol = 1e-3 if dtype == np.float32 else 1e-6
+    for a, b in zip(fits[0], fits[1]):
+        np.testing.assert_allclose(b, a, rtol=rtol, atol=rtol * 1e-2)
+    assert fits[0][0].dtype == dtype
+
+
+def test_compiled_fit_is_deterministic():
+    X, _, _ = random_case(60, 50, 2, np.float64, seed=7)
+    model = NMF(4, beta_loss="kullback-leibler", max_iter=10, tol=0.0, random_state=0,
+                engine="numba")
+    with pytest.warns(Warning):
+        first = model.fit(X).components_.copy()
+    with pytest.warns(Warning):
+        np.testing.assert_array_equal(model.fit(X).components_, first)
+
+
+def test_unknown_engine_is_rejected():
+    X, _, _ = random_case(5, 5, 2, np.float64)
+    with pytest.raises(InvalidParameterError, match="engine"):
+        PLSA(2, engine="gpu").fit(X)

@@ -177,3 +177,42 @@ def test_addresses_and_host_names_are_not_terms(tok):
     for noise in ("cs", "cmu", "edu", "com", "org", "www", "example", "netcom", "https", "page"):
         assert noise not in tokens, (noise, tokens)
     assert {"mathew", "wrote", "economy", "stocks"} <= set(tokens)
+
+
+# -- parallel tokenization ------------------------------------------------------------------------
+
+_MIXED_DOCS = [
+    "台積電今天公布第三季財報，營收創新高。TSMC shares rose 5% on Monday.",
+    "新创公司推出量子云平台，投资人看好 quantum computing 的前景。",
+    "The central bank's decision surprised markets; bond yields fell.",
+    "",
+    "總統選舉前，立委呼籲政府擴大投資；他們也決定投資股票。",
+    "油价跌了 3 个月，analysts don’t expect a rebound.",
+]
+
+
+def test_parallel_output_equals_serial_and_reports_progress():
+    tok = Tokenizer(userdict=["量子雲平台 5 n"], stopwords=["analysts"])
+    docs = [doc + " " * (i % 3) for i in range(40) for doc in _MIXED_DOCS]
+    calls = []
+    parallel = tok.tokenize_many(iter(docs), n_jobs=2, progress=calls.append)
+    assert parallel == tok.tokenize_many(docs, n_jobs=1)
+    assert "量子云平台" in parallel[1] and "analysts" not in parallel[5]
+    assert calls and calls[-1] == len(docs)
+    assert calls == sorted(calls)
+
+
+def test_parallel_only_for_large_corpora(monkeypatch):
+    tok = Tokenizer()
+    assert tok._resolve_jobs(None, ["短文"] * 10) == 1
+    monkeypatch.setattr("topicmf.tokenize._available_cpus", lambda: 4)
+    assert tok._resolve_jobs(None, ["字" * 500_000] * 8) == 4
+    assert tok._resolve_jobs(1, ["字" * 500_000] * 8) == 1
+    assert tok._resolve_jobs(8, ["a", "b"]) == 2
+
+
+def test_tokenize_many_rejects_bad_input(tok):
+    with pytest.raises(InvalidParameterError, match="n_jobs"):
+        tok.tokenize_many(["a"], n_jobs=0)
+    with pytest.raises(InvalidParameterError, match="must be a str"):
+        tok.tokenize_many(["ok", 3], n_jobs=2)

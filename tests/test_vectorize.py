@@ -30,8 +30,8 @@ def test_idf_is_smooth_and_rarer_terms_weigh_more():
 
 
 def test_sublinear_tf_changes_repeated_terms_only():
-    plain = vectorize(DOCS, min_df=1, max_df=1.0, sublinear_tf=False)
-    sub = vectorize(DOCS, min_df=1, max_df=1.0)  # sublinear by default
+    plain = vectorize(DOCS, min_df=1, max_df=1.0)  # plain tf by default
+    sub = vectorize(DOCS, min_df=1, max_df=1.0, sublinear_tf=True)
     assert not np.allclose(plain.tfidf[0].toarray(), sub.tfidf[0].toarray())
     np.testing.assert_allclose(plain.tfidf[1].toarray(), sub.tfidf[1].toarray())
 

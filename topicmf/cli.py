@@ -98,8 +98,8 @@ def _build_parser() -> argparse.ArgumentParser:
                          help="drop terms in more than a share F or N documents (default: 0.5)")
     analyze.add_argument("--max-terms", type=int, metavar="N",
                          help="keep only the N most frequent terms")
-    analyze.add_argument("--sublinear-tf", action=argparse.BooleanOptionalAction, default=True,
-                         help="use 1 + log(tf) in TF-IDF (default: on)")
+    analyze.add_argument("--sublinear-tf", action=argparse.BooleanOptionalAction, default=False,
+                         help="use 1 + log(tf) in TF-IDF (default: off; see the README)")
     analyze.add_argument("--max-iter", type=int, metavar="N",
                          help="iterations for NMF / PLSA (default: the model's)")
     analyze.add_argument("--top-n", type=int, default=10, metavar="N",

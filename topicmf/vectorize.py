@@ -98,7 +98,7 @@ def _tfidf_transformer(settings: dict, idf: np.ndarray | None = None) -> TfidfTr
 
 
 def vectorize(token_lists, *, doc_ids=None, labels=None, min_df=2, max_df=0.5,
-              max_terms=None, sublinear_tf=True) -> DocTermMatrix:
+              max_terms=None, sublinear_tf=False) -> DocTermMatrix:
     """Count the tokens of every document and weight them by TF-IDF (smooth idf, l2 norm).
 
     min_df: a term must occur in at least this many documents (an int >= 1) or this share of

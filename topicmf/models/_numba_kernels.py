@@ -28,6 +28,15 @@ def n_chunks() -> int:
     return numba.get_num_threads()
 
 
+@njit(inline="always", cache=True, fastmath=True)
+def _dot(A, d, BT, t):
+    """(A @ BT.T)[d, t]: one entry of W H, summed in the same order in every kernel."""
+    total = A[d, 0] * BT[t, 0]
+    for j in range(1, A.shape[1]):
+        total += A[d, j] * BT[t, j]
+    return total
+
+
 @njit(parallel=True, cache=True, fastmath=True)
 def _ratio_pass(indptr, indices, data, W, HT, bounds, want_rows, want_cols, loglik, RHt, parts):
     k = W.shape[1]
@@ -37,9 +46,7 @@ def _ratio_pass(indptr, indices, data, W, HT, bounds, want_rows, want_cols, logl
             row_ll = 0.0
             for p in range(indptr[d], indptr[d + 1]):
                 t = indices[p]
-                wh = W[d, 0] * HT[t, 0]
-                for j in range(1, k):
-                    wh += W[d, j] * HT[t, j]
+                wh = _dot(W, d, HT, t)
                 row_ll += data[p] * np.log(max(wh, tiny))
                 if wh <= 0:
                     continue  # no mass flows through a vanished product
@@ -77,9 +84,7 @@ def _kl_update(indptr, indices, data, W, HT, h_sums, bounds, loglik, W_next, par
             row_ll = 0.0
             for p in range(indptr[d], indptr[d + 1]):
                 t = indices[p]
-                wh = W[d, 0] * HT[t, 0]
-                for j in range(1, k):
-                    wh += W[d, j] * HT[t, j]
+                wh = _dot(W, d, HT, t)
                 row_ll += data[p] * np.log(max(wh, tiny))
                 if wh <= 0:
                     continue
@@ -92,9 +97,7 @@ def _kl_update(indptr, indices, data, W, HT, h_sums, bounds, loglik, W_next, par
             # Second visit of the row, still in cache: ratios with the new row of W.
             for p in range(indptr[d], indptr[d + 1]):
                 t = indices[p]
-                wh = W_next[d, 0] * HT[t, 0]
-                for j in range(1, k):
-                    wh += W_next[d, j] * HT[t, j]
+                wh = _dot(W_next, d, HT, t)
                 if wh <= 0:
                     continue
                 r = data[p] / wh

@@ -107,12 +107,18 @@ def test_log_likelihood_and_perplexity_of_a_known_model():
     assert evaluate.heldout_perplexity(Known(), X * 10) == pytest.approx(2.0)
 
 
-def test_heldout_perplexity_prefers_the_true_topics():
+@pytest.mark.parametrize("background", [0.0, 0.8])
+def test_heldout_perplexity_prefers_the_true_topics(background):
     X = sp.csr_matrix(np.kron(np.eye(2), np.full((10, 5), 4.0)))
-    good = PLSA(2, random_state=0).fit(X)
-    uniform = PLSA(1, random_state=0).fit(X)
-    assert evaluate.heldout_perplexity(good, X) == pytest.approx(5.0, rel=1e-3)
-    assert evaluate.heldout_perplexity(uniform, X) == pytest.approx(10.0, rel=1e-3)
+    good = PLSA(2, background=background, random_state=0).fit(X)
+    uniform = PLSA(1, background=background, random_state=0).fit(X)
+    # Each document uses 5 of 10 equally frequent terms: P(w | d) = 1/5 from its topic,
+    # mixed with the background's 1/10 (weight b).
+    expected = 1.0 / ((1 - background) / 5 + background / 10)
+    assert evaluate.heldout_perplexity(good, X) == pytest.approx(expected, rel=1e-3)
+    # One topic: P(w | d) = 1/10 at the optimum, which EM nears slowly under a background.
+    assert evaluate.heldout_perplexity(uniform, X) == pytest.approx(10.0, rel=1e-3 + background / 50)
+    assert evaluate.heldout_perplexity(good, X) < evaluate.heldout_perplexity(uniform, X) - 1
     with pytest.raises(InvalidParameterError, match="at least two tokens"):
         evaluate.heldout_perplexity(good, sp.csr_matrix(np.eye(1, 20)))
 

@@ -25,9 +25,11 @@ def random_case(n_docs, n_terms, k, dtype, seed=0, empty=True):
     return X, W, HT
 
 
-def dense_reference(X, W, HT):
+def dense_reference(X, W, HT, offset=None):
     D = X.toarray().astype(np.float64)
     WH = W.astype(np.float64) @ HT.T.astype(np.float64)
+    if offset is not None:
+        WH = WH + offset.astype(np.float64)
     R = np.divide(D, WH, out=np.zeros_like(D), where=D > 0)
     loglik = (D * np.log(np.where(D > 0, WH, 1.0))).sum(axis=1)
     return loglik, R @ HT, R.T @ W
@@ -51,6 +53,23 @@ def test_ratio_pass_matches_dense_reference(engine, shape, dtype):
     _, only_rows, no_cols = _kernels.ratio_pass(X, W, HT, cols=False, engine=engine)
     assert no_cols is None
     np.testing.assert_array_equal(only_rows, RHt)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", CASES)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_ratio_pass_with_a_term_offset_matches_dense_reference(engine, shape, dtype):
+    X, W, HT = random_case(*shape, dtype, seed=5)
+    offset = np.random.RandomState(1).rand(X.shape[1]).astype(dtype)
+    offset[0] = 0
+    got = _kernels.ratio_pass(X, W, HT, engine=engine, offset=offset)
+    rtol = 1e-4 if dtype == np.float32 else 1e-10
+    for a, b in zip(got, dense_reference(X, W, HT, offset)):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol)
+    # A zero offset is no offset, to the bit.
+    zero = _kernels.ratio_pass(X, W, HT, engine=engine, offset=np.zeros(X.shape[1], dtype))
+    for a, b in zip(zero, _kernels.ratio_pass(X, W, HT, engine=engine)):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -119,6 +138,7 @@ def test_row_chunks_cover_rows_in_order(n_chunks):
     NMF(3, beta_loss="kullback-leibler", max_iter=15, tol=0.0, random_state=0),
     NMF(3, max_iter=15, tol=0.0, random_state=0),
     PLSA(3, max_iter=15, tol=0.0, random_state=0),
+    PLSA(3, background=0.0, max_iter=15, tol=0.0, random_state=0),
 ])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_models_fit_the_same_on_both_engines(model, dtype):

@@ -10,6 +10,7 @@ from sklearn.base import clone
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.pipeline import Pipeline
 
+from topicmf import evaluate
 from topicmf.errors import (
     ConvergenceWarning,
     InvalidParameterError,
@@ -218,7 +219,12 @@ def test_one_topic_and_one_document(name, X):
     assert model.components_.shape == (1, 30)
     if name == "plsa":
         np.testing.assert_allclose(model.doc_topic_, 1.0)
-        np.testing.assert_allclose(model.components_.ravel(), X.sum(axis=0).A1 / X.sum())
+        # The maximum-likelihood P(w) is the corpus frequency; with a background b it is
+        # (1 - b) phi + b P_B, so phi is the corpus frequency too, reached slowly by EM.
+        plain = fit_quietly(FACTORIES[name](n_topics=1, background=0.0), X)
+        np.testing.assert_allclose(plain.components_.ravel(), X.sum(axis=0).A1 / X.sum())
+        np.testing.assert_allclose(model.components_.ravel(), X.sum(axis=0).A1 / X.sum(),
+                                   rtol=0.05)
     single = fit_quietly(FACTORIES[name](n_topics=1), X[:1])
     assert single.doc_topic_.shape == (1, 1)
     assert single.transform(X).shape == (40, 1)
@@ -342,8 +348,9 @@ def test_row_blocks_do_not_change_the_fit(name, X, monkeypatch):
     np.testing.assert_allclose(blocked.transform(X), whole.transform(X), rtol=1e-6, atol=1e-9)
 
 
-def test_plsa_likelihood_never_falls_and_rows_are_distributions(X):
-    model = fit_quietly(PLSA(n_topics=4, tol=1e-7, random_state=0), X)
+@pytest.mark.parametrize("background", [0.0, 0.5, 0.8])
+def test_plsa_likelihood_never_falls_and_rows_are_distributions(background, X):
+    model = fit_quietly(PLSA(n_topics=4, background=background, tol=1e-7, random_state=0), X)
     history = np.array(model.history_)
     assert len(history) > 5
     assert np.all(np.diff(history) >= -1e-10 * abs(history[0]))
@@ -351,9 +358,43 @@ def test_plsa_likelihood_never_falls_and_rows_are_distributions(X):
     np.testing.assert_allclose(model.components_.sum(axis=1), 1.0)
     np.testing.assert_allclose(model.transform(X[:5]).sum(axis=1), 1.0)
     dense = X.toarray()
+    p_background = dense.sum(axis=0) / dense.sum()
+    np.testing.assert_allclose(model.background_, p_background)
     nz = dense > 0
-    expected = (dense[nz] * np.log((model.doc_topic_ @ model.components_)[nz])).sum()
+    p = (1 - background) * (model.doc_topic_ @ model.components_) + background * p_background
+    expected = (dense[nz] * np.log(p[nz])).sum()
     np.testing.assert_allclose(model.log_likelihood_, expected, rtol=1e-10)
+    np.testing.assert_allclose(
+        evaluate.model_log_likelihood(model, X, model.doc_topic_), expected, rtol=1e-10)
+
+
+def test_plsa_background_takes_the_word_every_document_uses():
+    # Two planted topics (terms 1-4 and 5-8) and term 0, frequent in every document: plain
+    # PLSA must put term 0 at the top of both topics; the background explains it instead.
+    rng = np.random.RandomState(0)
+    rows = []
+    for d in range(40):
+        row = np.zeros(9)
+        row[0] = 6
+        topic = slice(1, 5) if d % 2 else slice(5, 9)
+        row[topic] = rng.randint(1, 4, size=4)
+        rows.append(row)
+    X = sp.csr_array(np.array(rows))
+    plain = fit_quietly(PLSA(2, background=0.0, random_state=0), X)
+    assert (plain.components_.argmax(axis=1) == 0).all()
+    with_background = fit_quietly(PLSA(2, background=0.8, random_state=0), X)
+    assert (with_background.components_[:, 0] < 0.05).all()
+    groups = with_background.components_[:, 1:5].sum(axis=1)
+    assert sorted(np.round(groups)) == [0, 1]
+    dominant = with_background.doc_topic_.argmax(axis=1)
+    assert len(set(dominant[::2])) == len(set(dominant[1::2])) == 1
+    assert dominant[0] != dominant[1]
+
+
+@pytest.mark.parametrize("value", [1.0, -0.1, "0.5", None, float("nan")])
+def test_plsa_background_must_be_a_weight_below_one(value, X):
+    with pytest.raises(InvalidParameterError, match="'background' parameter of PLSA"):
+        PLSA(2, background=value).fit(X)
 
 
 @pytest.mark.parametrize("algorithm, kw", [("arpack", {}), ("randomized", {"n_iter": 20})])
@@ -432,6 +473,20 @@ def test_one_sweep_equals_the_dense_textbook_update():
     theta_ref = theta * (R @ phi.T)
     phi_ref = phi * (theta.T @ R)
     np.testing.assert_allclose(ll, (D[nz] * np.log((theta @ phi)[nz])).sum())
+    np.testing.assert_allclose(theta1, theta_ref / theta_ref.sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(phi1, phi_ref / phi_ref.sum(axis=1, keepdims=True))
+
+    # With a background b P_B(w): the posterior of topic z at (d, w) is
+    # (1 - b) theta_dz phi_zw / P(w | d), textbook EM for the mixture.
+    b, p_background = 0.7, D.sum(axis=0) / D.sum()
+    offset = b / (1 - b) * p_background
+    ll, (theta1, phi1) = plsa_module._em_sweep(X, blocks, (theta, phi), offset=offset,
+                                               log_scale=np.log(1 - b) * D.sum())
+    P = (1 - b) * (theta @ phi) + b * p_background
+    posterior_weight = np.divide(D, P, out=np.zeros_like(D), where=nz) * (1 - b)
+    theta_ref = theta * (posterior_weight @ phi.T)
+    phi_ref = phi * (theta.T @ posterior_weight)
+    np.testing.assert_allclose(ll, (D[nz] * np.log(P[nz])).sum())
     np.testing.assert_allclose(theta1, theta_ref / theta_ref.sum(axis=1, keepdims=True))
     np.testing.assert_allclose(phi1, phi_ref / phi_ref.sum(axis=1, keepdims=True))
 

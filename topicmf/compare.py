@@ -337,7 +337,7 @@ def _metrics(data, fit, coherence, topics) -> dict:
     X = data.dtm.matrix_for(INPUT_KIND[fit["kind"]])
     model = fit["model"]
     if fit["kind"] in PROBABILISTIC:
-        ll = evaluate.log_likelihood(X, fit["doc_topic"], model.components_)
+        ll = evaluate.model_log_likelihood(model, X, fit["doc_topic"])
         row["log_likelihood"] = round(ll, 2)
         row["perplexity"] = round(float(np.exp(-ll / X.sum())), 2)
     else:

@@ -26,7 +26,7 @@ from .errors import InvalidParameterError
 from .models import _kernels
 
 __all__ = ["Coherence", "CoherenceResult", "MEASURES", "WINDOW_SIZES", "topic_diversity",
-           "reconstruction_error", "log_likelihood", "heldout_perplexity", "purity",
+           "reconstruction_error", "log_likelihood", "model_log_likelihood", "heldout_perplexity", "purity",
            "label_agreement", "match_topics", "stability"]
 
 MEASURES = ("c_npmi", "c_v", "u_mass")
@@ -213,13 +213,29 @@ def reconstruction_error(X, W, H, *, relative: bool = False) -> float:
     return error
 
 
-def log_likelihood(X, theta, phi) -> float:
-    """Log-likelihood sum_dw x_dw log(sum_k theta_dk phi_kw) of counts X under a topic model
-    whose rows of ``theta`` (P(topic | document)) and ``phi`` (P(term | topic)) sum to 1."""
+def log_likelihood(X, theta, phi, *, background: float = 0.0,
+                   background_distribution=None) -> float:
+    """Log-likelihood sum_dw x_dw log P(w | d) of counts X under a topic model whose rows of
+    ``theta`` (P(topic | document)) and ``phi`` (P(term | topic)) sum to 1.
+
+    P(w | d) is sum_k theta_dk phi_kw, or with a background (PLSA's ``background`` and
+    ``background_``) b P_B(w) + (1 - b) sum_k theta_dk phi_kw. :func:`model_log_likelihood`
+    takes both from a fitted model."""
     X = sp.csr_array(X, dtype=np.float64)
     theta, phi = np.asarray(theta, dtype=np.float64), np.asarray(phi, dtype=np.float64)
     p = _kernels.product_at_nonzeros(X, theta, np.ascontiguousarray(phi.T))
+    if background:
+        p = (1.0 - background) * p + background * np.asarray(
+            background_distribution, dtype=np.float64)[X.indices]
     return float(X.data @ np.log(np.maximum(p, np.finfo(float).tiny)))
+
+
+def model_log_likelihood(model, X, theta) -> float:
+    """:func:`log_likelihood` of counts ``X`` with P(topic | document) ``theta`` under the
+    fitted probabilistic ``model`` (PLSA, LDA), its background included if it has one."""
+    background = float(getattr(model, "background", 0.0) or 0.0)
+    return log_likelihood(X, theta, model.components_, background=background,
+                          background_distribution=getattr(model, "background_", None))
 
 
 def heldout_perplexity(model, X_heldout, *, random_state=0) -> float:
@@ -253,14 +269,17 @@ def heldout_perplexity(model, X_heldout, *, random_state=0) -> float:
                                     "least two tokens in the vocabulary.")
     theta = model.transform(observed[rows])
     scored = scored[rows]
-    unseen = ~(np.asarray(model.components_).max(axis=0) > 0)
+    seen = np.asarray(model.components_).max(axis=0) > 0
+    if getattr(model, "background", 0):
+        seen |= np.asarray(model.background_) > 0
+    unseen = ~seen
     scored.data[unseen[scored.indices]] = 0
     scored.eliminate_zeros()
     total = scored.sum()
     if total == 0:
         raise InvalidParameterError("heldout_perplexity: no held-out token is of a term the "
                                     "model saw in training.")
-    return float(np.exp(-log_likelihood(scored, theta, model.components_) / total))
+    return float(np.exp(-model_log_likelihood(model, scored, theta) / total))
 
 
 # -------------------------------------------------------------------------------- labels

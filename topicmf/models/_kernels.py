@@ -66,13 +66,17 @@ def product_at_nonzeros(X, W: np.ndarray, HT: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", W.take(nonzero_rows(X), axis=0), HT.take(X.indices, axis=0))
 
 
-def ratio_at_nonzeros(X, W: np.ndarray, HT: np.ndarray):
-    """The sparse matrix R = X / (W H) on the pattern of X, and W H at those entries.
+def ratio_at_nonzeros(X, W: np.ndarray, HT: np.ndarray, offset: np.ndarray | None = None):
+    """The sparse matrix R = X / (W H + offset) on the pattern of X, and the denominators.
 
-    This is the E-step shared by Kullback-Leibler NMF and PLSA. Where W H is zero the
-    ratio is taken as zero: no mass can flow through a product that vanished.
+    This is the E-step shared by Kullback-Leibler NMF and PLSA; ``offset`` (one value per
+    term, added to every row of W H) is PLSA's background distribution. Where the
+    denominator is zero the ratio is taken as zero: no mass can flow through a product that
+    vanished.
     """
     wh = product_at_nonzeros(X, W, HT)
+    if offset is not None:
+        wh += offset[X.indices].astype(wh.dtype, copy=False)
     positive = wh > 0
     ratio = np.divide(X.data, wh, out=np.zeros_like(wh), where=positive)
     R = sp.csr_array((ratio, X.indices, X.indptr), shape=X.shape)
@@ -147,22 +151,23 @@ def quiet_blas():
 
 
 def ratio_pass(X, W: np.ndarray, HT: np.ndarray, *, rows: bool = True, cols: bool = True,
-               engine: str = "numpy"):
+               engine: str = "numpy", offset: np.ndarray | None = None):
     """One sweep of the E-step shared by KL-NMF and PLSA over CSR ``X``.
 
-    With R = X / (W H) on the pattern of X (zero where W H vanishes), returns
-    ``(loglik, R @ HT, R.T @ W)``: ``loglik[d]`` is sum_w x_dw log (W H)_dw, and either
-    product is None when not asked for. ``engine`` is ``"numpy"`` or ``"numba"``.
+    With R = X / (W H + offset) on the pattern of X (zero where that vanishes; ``offset``
+    is one value per term, None for none), returns ``(loglik, R @ HT, R.T @ W)``:
+    ``loglik[d]`` is sum_w x_dw log (W H + offset)_dw, and either product is None when not
+    asked for. ``engine`` is ``"numpy"`` or ``"numba"``.
     """
     if engine == "numba":
         from . import _numba_kernels
-        return _numba_kernels.ratio_pass(X, W, HT, rows=rows, cols=cols)
+        return _numba_kernels.ratio_pass(X, W, HT, rows=rows, cols=cols, offset=offset)
     loglik = np.zeros(X.shape[0])
     RHt = np.zeros((X.shape[0], W.shape[1]), dtype=W.dtype) if rows else None
     WtR = np.zeros_like(HT) if cols else None
     for block in row_blocks(X, W.shape[1]):
         X_block, W_block = take_rows(X, block), W[block]
-        R, wh = ratio_at_nonzeros(X_block, W_block, HT)
+        R, wh = ratio_at_nonzeros(X_block, W_block, HT, offset)
         log_wh = np.log(np.maximum(wh, np.finfo(wh.dtype).tiny))
         loglik[block] = sum_by_row(X_block, X_block.data * log_wh)
         if rows:

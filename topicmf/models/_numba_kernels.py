@@ -38,7 +38,8 @@ def _dot(A, d, BT, t):
 
 
 @njit(parallel=True, cache=True, fastmath=True)
-def _ratio_pass(indptr, indices, data, W, HT, bounds, want_rows, want_cols, loglik, RHt, parts):
+def _ratio_pass(indptr, indices, data, W, HT, offset, bounds, want_rows, want_cols, loglik, RHt,
+                parts):
     k = W.shape[1]
     tiny = np.finfo(W.dtype).tiny
     for c in prange(len(bounds) - 1):
@@ -46,7 +47,7 @@ def _ratio_pass(indptr, indices, data, W, HT, bounds, want_rows, want_cols, logl
             row_ll = 0.0
             for p in range(indptr[d], indptr[d + 1]):
                 t = indices[p]
-                wh = _dot(W, d, HT, t)
+                wh = _dot(W, d, HT, t) + offset[t]
                 row_ll += data[p] * np.log(max(wh, tiny))
                 if wh <= 0:
                     continue  # no mass flows through a vanished product
@@ -60,16 +61,18 @@ def _ratio_pass(indptr, indices, data, W, HT, bounds, want_rows, want_cols, logl
             loglik[d] = row_ll
 
 
-def ratio_pass(X, W, HT, *, rows: bool, cols: bool):
-    """Compiled ``_kernels.ratio_pass``: (sum x log WH per row, R @ HT, R.T @ W)."""
+def ratio_pass(X, W, HT, *, rows: bool, cols: bool, offset=None):
+    """Compiled ``_kernels.ratio_pass``: (sum x log (WH + offset) per row, R @ HT, R.T @ W)."""
     dtype = W.dtype
+    offset = (np.zeros(X.shape[1], dtype=dtype) if offset is None
+              else np.ascontiguousarray(offset, dtype=dtype))
     bounds = row_chunks(X.indptr, n_chunks())
     loglik = np.zeros(X.shape[0], dtype=np.float64)
     RHt = np.zeros((X.shape[0] if rows else 0, W.shape[1]), dtype=dtype)
     # Unused outputs get zero-size buffers, so one compiled function serves every case.
     parts = np.zeros((len(bounds) - 1, X.shape[1] if cols else 0, W.shape[1]), dtype=dtype)
     _ratio_pass(X.indptr, X.indices, X.data.astype(dtype, copy=False),
-                np.ascontiguousarray(W), np.ascontiguousarray(HT, dtype=dtype), bounds,
+                np.ascontiguousarray(W), np.ascontiguousarray(HT, dtype=dtype), offset, bounds,
                 rows, cols, loglik, RHt, parts)
     WtR = _sum_parts(parts) if cols else None
     return loglik, (RHt if rows else None), WtR

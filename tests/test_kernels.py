@@ -169,3 +169,46 @@ def test_unknown_engine_is_rejected():
     X, _, _ = random_case(5, 5, 2, np.float64)
     with pytest.raises(InvalidParameterError, match="engine"):
         PLSA(2, engine="gpu").fit(X)
+
+
+def test_row_view_shares_the_data_and_equals_slicing():
+    X, _, _ = random_case(30, 40, 2, np.float32)
+    for block in (slice(0, 30), slice(3, 17), slice(29, 30), slice(5, 5)):
+        view = _kernels.row_view(X, block)
+        np.testing.assert_array_equal(view.toarray(), X[block].toarray())
+        if block.stop > block.start and X.indptr[block.stop] > X.indptr[block.start]:
+            assert np.shares_memory(view.data, X.data)
+
+
+@pytest.mark.parametrize("n_blocks", [1, 2, 3, 50])
+def test_balanced_blocks_cover_rows_in_order(n_blocks):
+    X, _, _ = random_case(30, 40, 2, np.float64)
+    blocks = _kernels.balanced_blocks(X, n_blocks)
+    assert blocks[0].start == 0 and blocks[-1].stop == 30
+    assert all(a.stop == b.start for a, b in zip(blocks, blocks[1:]))
+    assert len(blocks) == min(n_blocks, 30)
+
+
+def test_parallel_map_keeps_the_order_of_items():
+    assert _kernels.parallel_map(lambda i: i * i, range(7)) == [i * i for i in range(7)]
+    assert _kernels.parallel_map(lambda i: -i, [4]) == [-4]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_frobenius_fit_on_threads_matches_one_thread(dtype, monkeypatch):
+    X, _, _ = random_case(60, 45, 2, dtype, seed=7)
+    fits = {}
+    for threads in (1, 2, 3, 3):
+        monkeypatch.setattr(_kernels, "n_threads", lambda: threads)
+        model = NMF(4, max_iter=30, tol=0.0, random_state=0)
+        with pytest.warns(Warning):  # tol=0 never converges
+            model.fit(X)
+        fits.setdefault(threads, []).append((model.doc_topic_, model.components_,
+                                             model.history_))
+    rtol = 1e-4 if dtype == np.float32 else 1e-10
+    for threads in (2, 3):
+        for a, b in zip(fits[1][0], fits[threads][0]):
+            np.testing.assert_allclose(b, a, rtol=rtol, atol=rtol)
+    # The same thread count gives the same numbers, bit for bit.
+    for a, b in zip(*fits[3]):
+        np.testing.assert_array_equal(a, b)

@@ -62,8 +62,9 @@ class NMF(LatentFactorModel):
         with _kernels.quiet_blas():
             W, H = _initialize(X, k, self.init, self._rng())
             if self.beta_loss == "frobenius":
-                # No (nnz x n_topics) temporaries here, so the whole matrix is one block.
-                sweep = partial(_frobenius_sweep, X, [slice(0, X.shape[0])], engine=engine,
+                # No (nnz x n_topics) temporaries here: one block of rows per thread.
+                blocks = _kernels.balanced_blocks(X, _kernels.n_threads())
+                sweep = partial(_frobenius_sweep, X, blocks, engine=engine,
                                 x_sq=_kernels.row_sq_norms(X))
             else:
                 sweep = partial(_kl_sweep, X, _kernels.fit_blocks(X, k, engine),
@@ -129,26 +130,49 @@ def _frobenius_sweep(X, blocks, state, engine="numpy", x_sq=None):
 
     The loss 0.5 * ||X - W H||^2 is expanded so that X is only touched through X @ H.T
     and X.T @ W, each one pass over the stored entries. ``x_sq`` holds the squared row
-    norms of X, computed once per fit. ``engine`` does not matter here (scipy's sparse
-    products are the fastest measured); it is taken for a uniform sweep signature.
+    norms of X, computed once per fit. The row blocks run on threads
+    (:func:`_kernels.parallel_map`), as does the H update over blocks of terms; their sums
+    are added in block order. ``engine`` does not matter here (scipy's sparse products are
+    the fastest measured); it is taken for a uniform sweep signature.
     """
     W, H = state
     x_sq = _kernels.row_sq_norms(X) if x_sq is None else x_sq
-    HT, HHt = np.ascontiguousarray(H.T), H @ H.T
+    HT = np.ascontiguousarray(H.T)
+    bounds = np.linspace(0, HT.shape[0], len(blocks) + 1).astype(int)
+    term_blocks = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+    HHt = _sum_in_order(_kernels.parallel_map(lambda block: HT[block].T @ HT[block],
+                                              term_blocks))
     W_next = np.empty_like(W)
-    XtW = np.zeros_like(HT)
-    WtW = np.zeros_like(HHt)
-    loss = 0.0
-    for block in blocks:
-        X_block, W_block = _kernels.take_rows(X, block), W[block]
+
+    def rows(block):
+        X_block, W_block = _kernels.row_view(X, block), W[block]
         gain, W_block_next, block_XtW = _kernels.frobenius_update(X_block, W_block, HT, HHt)
-        loss += 0.5 * (x_sq[block].sum() - gain.sum())
         W_next[block] = W_block_next
-        XtW += block_XtW
-        WtW += W_block_next.T @ W_block_next
-    H_next = H * XtW.T
-    H_next /= WtW @ H + _eps(H.dtype)
-    return loss, (_kernels.flush_subnormals(W_next), _kernels.flush_subnormals(H_next))
+        return gain.sum(), block_XtW, W_block_next.T @ W_block_next
+
+    parts = _kernels.parallel_map(rows, blocks)
+    loss = 0.5 * (x_sq.sum() - sum(gain for gain, _, _ in parts))
+    XtW = _sum_in_order([block_XtW for _, block_XtW, _ in parts])
+    WtW = _sum_in_order([block_WtW for _, _, block_WtW in parts])
+    HT_next = np.empty_like(HT)
+
+    def terms(block):  # H <- H * (W^T X) / (W^T W H), as H^T for contiguous term blocks
+        denominator = HT[block] @ WtW
+        denominator += _eps(H.dtype)
+        np.multiply(HT[block], XtW[block], out=HT_next[block])
+        HT_next[block] /= denominator
+        _kernels.flush_subnormals(HT_next[block])
+
+    _kernels.parallel_map(terms, term_blocks)
+    return loss, (W_next, HT_next.T)
+
+
+def _sum_in_order(arrays: list[np.ndarray]) -> np.ndarray:
+    """The sum of ``arrays``, added left to right into the first one."""
+    total = arrays[0]
+    for array in arrays[1:]:
+        total += array
+    return total
 
 
 def _kl_sweep(X, blocks, state, engine="numpy", constant=None):

@@ -1,8 +1,11 @@
 """Topic quality of topicmf's models beside scikit-learn's and gensim's, on the same tokens.
 
     python benchmarks/quality.py [--only 20ng|thucnews] [--skip-slow]
+    python benchmarks/quality.py --only 20ng --tokens sklearn --min-df 5 --max-df 0.95
 
-For each corpus: tokenize once with topicmf's tokenizer, vectorize once (min_df 2, max_df 0.5),
+For each corpus: tokenize once with topicmf's tokenizer (or, with ``--tokens sklearn``,
+scikit-learn's default analyzer with its English stopwords: no address filter, numbers kept,
+words split at apostrophes, hyphens and dots), vectorize once (min_df 2, max_df 0.5 unless set),
 fit every model on that matrix (TF-IDF for LSA / NMF, counts for the probabilistic models),
 and score the top 10 terms of every model with one gensim c_npmi pass over the corpus itself
 (window 10). Prints a Markdown table: NPMI, diversity (top 25), NMI / purity with the labels,
@@ -57,12 +60,20 @@ def models(k, skip_slow):
     return table
 
 
-def run_case(name, skip_slow):
+def tokenize(texts, tokens: str) -> list[list[str]]:
+    if tokens == "sklearn":
+        from sklearn.feature_extraction.text import CountVectorizer
+        analyzer = CountVectorizer(stop_words="english").build_analyzer()
+        return [analyzer(text) for text in texts]
+    return Tokenizer().tokenize_many(texts)
+
+
+def run_case(name, skip_slow, tokens="topicmf", min_df=2, max_df=0.5):
     filename, k, id_column = CASES[name]
     corpus = load_corpus(CORPORA / filename, id_column=id_column)
     started = time.perf_counter()
-    token_lists = Tokenizer().tokenize_many(corpus.texts)
-    dtm = vectorize(token_lists, labels=corpus.labels)
+    token_lists = tokenize(corpus.texts, tokens)
+    dtm = vectorize(token_lists, labels=corpus.labels, min_df=min_df, max_df=max_df)
     keep = np.flatnonzero(np.diff(dtm.counts.indptr) > 0)
     dtm = dtm.select(keep)
     print(f"{name}: {dtm.n_docs} documents, {dtm.n_terms} terms, K={k} "
@@ -95,10 +106,16 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=list(CASES))
     parser.add_argument("--skip-slow", action="store_true", help="leave out the two LDAs")
+    parser.add_argument("--tokens", choices=["topicmf", "sklearn"], default="topicmf",
+                        help="whose tokenizer makes the tokens every model sees")
+    parser.add_argument("--min-df", type=float, default=2)
+    parser.add_argument("--max-df", type=float, default=0.5)
     args = parser.parse_args(argv)
+    min_df = int(args.min_df) if args.min_df >= 1 else args.min_df
     for name in [args.only] if args.only else list(CASES):
-        rows = run_case(name, args.skip_slow)
-        print(f"\n{name}\n\n| model | NPMI (top 10) | diversity (top 25) | NMI | purity | fit s |")
+        rows = run_case(name, args.skip_slow, args.tokens, min_df, args.max_df)
+        print(f"\n{name} ({args.tokens} tokens, min_df {min_df:g}, max_df {args.max_df:g})"
+              f"\n\n| model | NPMI (top 10) | diversity (top 25) | NMI | purity | fit s |")
         print("|---|---|---|---|---|---|")
         for label, npmi, diversity, nmi, purity, seconds in rows:
             print(f"| {label} | {npmi:.3f} | {diversity:.3f} | {nmi:.3f} | {purity:.3f} | "

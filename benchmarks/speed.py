@@ -2,14 +2,27 @@
 
     python benchmarks/speed.py                       # 20 Newsgroups, K = 20, median of 3
     python benchmarks/speed.py --repeats 1 --only ours_nmf_kl,sk_mu_kl
+    python benchmarks/speed.py --corpus zh6 --topics 50   # Chinese news, 6 categories, K = 50
+    python benchmarks/speed.py --scale [--only floor,ours_nmf_fro]   # time against size
 
-The TF-IDF and count matrices are built once with topicmf's tokenizer and ``vectorize``
-defaults and cached as .npz under ``--cache`` (outside the repository). Every row runs in a
-fresh subprocess, so its peak memory (ru_maxrss after the fit minus the resident size just
-before it) is its own. Everyone gets the same float32 matrix, the same start (NNDSVDa for
-NMF) and the same iteration count (tol = 0). The objective of every row is recomputed here
-the same way: ||X - W H||_F for Frobenius NMF and LSA, D(X || W H) for KL-NMF, and for PLSA
-the same divergence with P(w | d) scaled by the document lengths.
+``--corpus`` picks 20ng (20 Newsgroups, 18,846 English posts) or zh6 (11,640 long Chinese news
+articles, tokenized through jieba), read from ``--corpora`` (default ../shared/corpora beside
+the repository); ``--topics`` sets K. The TF-IDF and count matrices of each corpus are built
+once with topicmf's tokenizer and ``vectorize`` defaults and cached as .npz under
+``--cache``/<corpus> (outside the repository). Measurements are merged into ``--results``
+under their corpus and K; the table shows those of the current corpus and K. Every row runs
+in a fresh subprocess, so its peak memory (the process's VmHWM after the fit minus the
+resident size just before it) is its own. Everyone gets the same float32 matrix, the same
+start (NNDSVDa for NMF) and the same iteration count (tol = 0). The objective of every row is
+recomputed here the same way: ||X - W H||_F for Frobenius NMF and LSA, D(X || W H) for
+KL-NMF, and for PLSA the same divergence with P(w | d) scaled by the document lengths (plain PLSA,
+``background=0``, so that it fits the same objective as KL-NMF).
+
+``--scale`` replaces that table: each of floor, ours_nmf_fro, ours_nmf_kl and ours_plsa (or the
+``--only`` rows) is fitted on the first 1/4, 1/2 and all of the documents (row slices of the
+cached matrix, same vocabulary, same fixed iteration count), each in its own subprocess, and
+the table gives the seconds against nnz and, per row, the least-squares slope of log(time)
+against log(nnz): 1 means linear in the nonzeros.
 """
 
 from __future__ import annotations
@@ -17,30 +30,35 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import time
 import warnings
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
-CORPUS = Path("/work/shared/corpora/20newsgroups_bydate.jsonl.gz")
-K = 20
+ROOT = Path(__file__).resolve().parents[1]
+CORPORA = {  # --corpus -> (file under --corpora, name in the table)
+    "20ng": ("20newsgroups_bydate.jsonl.gz", "20 Newsgroups"),
+    "zh6": ("chinese_news_6cat_zh.jsonl.gz", "Chinese news, 6 categories"),
+}
+SCALE_ROWS = ("floor", "ours_nmf_fro", "ours_nmf_kl", "ours_plsa")
+FRACTIONS = (Fraction(1, 4), Fraction(1, 2), Fraction(1))
 
 
 # ------------------------------------------------------------------ the matrices
-def build_matrices(cache: Path) -> None:
-    """Tokenize and vectorize the corpus once; store tfidf and counts as float32 .npz."""
+def build_matrices(path: Path, cache: Path) -> None:
+    """Tokenize and vectorize the corpus at path once; store tfidf and counts as float32 .npz."""
     from topicmf.corpus import load_corpus
     from topicmf.tokenize import Tokenizer
     from topicmf.vectorize import vectorize
 
     cache.mkdir(parents=True, exist_ok=True)
-    corpus = load_corpus(CORPUS)
+    corpus = load_corpus(path)
     tokens = Tokenizer().tokenize_many(corpus.texts)
     dtm = vectorize(tokens)
     for kind in ("tfidf", "counts"):
@@ -77,42 +95,42 @@ def projection_error(X, VT) -> float:
 
 
 # ------------------------------------------------------------------ the rows
-def _ours(name, **params):
+def _ours(name, k: int, **params):
     from topicmf.models import MODELS
-    return MODELS[name](n_topics=K, random_state=0, tol=0.0, **params) if name != "lsa" \
-        else MODELS[name](n_topics=K, random_state=0, **params)
+    return MODELS[name](n_topics=k, random_state=0, tol=0.0, **params) if name != "lsa" \
+        else MODELS[name](n_topics=k, random_state=0, **params)
 
 
-def run_row(row: str, X):
+def run_row(row: str, X, k: int):
     """Fit one row's model on X; return (a function computing the objective, iterations)."""
     from sklearn.decomposition import NMF as SkNMF, TruncatedSVD
 
     if row in ("ours_nmf_fro", "ours_nmf_fro_numpy"):
         engine = "numpy" if row.endswith("numpy") else "auto"
-        m = _ours("nmf", max_iter=200, engine=engine).fit(X)
+        m = _ours("nmf", k, max_iter=200, engine=engine).fit(X)
         return lambda: frobenius(X, m.doc_topic_, m.components_), m.n_iter_
     if row in ("ours_nmf_kl", "ours_nmf_kl_numpy"):
         engine = "numpy" if row.endswith("numpy") else "auto"
-        m = _ours("nmf", beta_loss="kullback-leibler", max_iter=100, engine=engine).fit(X)
+        m = _ours("nmf", k, beta_loss="kullback-leibler", max_iter=100, engine=engine).fit(X)
         return lambda: divergence(X, m.doc_topic_, m.components_), m.n_iter_
     if row in ("ours_plsa", "ours_plsa_numpy"):
         engine = "numpy" if row.endswith("numpy") else "auto"
-        m = _ours("plsa", max_iter=100, engine=engine).fit(X)
+        m = _ours("plsa", k, background=0.0, max_iter=100, engine=engine).fit(X)
         lengths = np.asarray(X.sum(axis=1)).ravel()
         return lambda: divergence(X, m.doc_topic_ * lengths[:, None], m.components_), m.n_iter_
     if row == "ours_lsa":
-        m = _ours("lsa").fit(X)
+        m = _ours("lsa", k).fit(X)
         return lambda: projection_error(X, m.components_), m.n_iter_
     if row.startswith("sk_"):
         if row.startswith("sk_tsvd"):
             algorithm = row.removeprefix("sk_tsvd_")
-            m = TruncatedSVD(K, algorithm=algorithm, random_state=0).fit(X)
+            m = TruncatedSVD(k, algorithm=algorithm, random_state=0).fit(X)
             return lambda: projection_error(X, m.components_), 1
         solver, beta, iters = {"sk_mu": ("mu", "frobenius", 200),
                                "sk_cd": ("cd", "frobenius", 200),
                                "sk_mu_kl": ("mu", "kullback-leibler", 100),
                                "sk_mu_kl_counts": ("mu", "kullback-leibler", 100)}[row]
-        m = SkNMF(K, solver=solver, beta_loss=beta, init="nndsvda", tol=0.0, max_iter=iters,
+        m = SkNMF(k, solver=solver, beta_loss=beta, init="nndsvda", tol=0.0, max_iter=iters,
                   random_state=0)
         W = m.fit_transform(X)
         loss = frobenius if beta == "frobenius" else divergence
@@ -120,17 +138,17 @@ def run_row(row: str, X):
     if row == "gensim_lsi":
         from gensim.matutils import Sparse2Corpus
         from gensim.models import LsiModel
-        m = LsiModel(Sparse2Corpus(X, documents_columns=False), num_topics=K,
+        m = LsiModel(Sparse2Corpus(X, documents_columns=False), num_topics=k,
                      id2word={i: str(i) for i in range(X.shape[1])})
         return lambda: projection_error(X, m.projection.u.T), 1
     if row == "gensim_nmf":
         from gensim.matutils import Sparse2Corpus
         from gensim.models.nmf import Nmf
-        Nmf(Sparse2Corpus(X, documents_columns=False), num_topics=K, random_state=0,
+        Nmf(Sparse2Corpus(X, documents_columns=False), num_topics=k, random_state=0,
             id2word={i: str(i) for i in range(X.shape[1])})
         return lambda: float("nan"), 1
     if row == "floor":
-        HT = np.random.RandomState(0).rand(X.shape[1], K).astype(X.dtype)
+        HT = np.random.RandomState(0).rand(X.shape[1], k).astype(X.dtype)
         times = []
         for _ in range(20):
             start = time.perf_counter()
@@ -159,6 +177,7 @@ ROWS = {  # row -> (matrix, what it is compared with)
 OPTIONAL_ROWS = {"ours_nmf_fro_numpy": ("tfidf", "sk_mu"),
                  "ours_nmf_kl_numpy": ("tfidf", "sk_mu_kl"),
                  "ours_plsa_numpy": ("counts", "sk_mu_kl_counts")}
+ALL_ROWS = {**ROWS, **OPTIONAL_ROWS}
 
 
 def _rss_bytes() -> int:
@@ -166,71 +185,113 @@ def _rss_bytes() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def child(row: str, cache: Path) -> None:
-    """Run one row in this process and print its measurements as JSON."""
+def _peak_bytes() -> int:
+    """This process's peak resident size, VmHWM. Unlike ru_maxrss it does not carry over the
+    parent's peak through fork and exec (large when the parent has just built the matrices)."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
+
+
+def child(row: str, cache: Path, k: int, fraction: Fraction) -> None:
+    """Run one row in this process on the first fraction of the documents; print JSON."""
     warnings.simplefilter("ignore")
-    X = load(cache, ROWS.get(row, OPTIONAL_ROWS.get(row))[0])
+    X = load(cache, ALL_ROWS[row][0])
+    if fraction != 1:
+        X = X[: int(X.shape[0] * fraction)]
     if row.startswith("ours_") and not row.endswith("numpy"):
         # Compile (or load the cached compilation of) the kernels outside the timing.
-        run_row(row, X[:50])
+        run_row(row, X[:50], k)
     before = _rss_bytes()
     start = time.perf_counter()
-    evaluate, n_iter = run_row(row, X)
+    evaluate, n_iter = run_row(row, X, k)
     seconds = time.perf_counter() - start
     objective = evaluate()
     if row == "floor":
         seconds = objective
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before
+    peak = _peak_bytes() - before
     print(json.dumps({"seconds": seconds, "peak_mb": max(peak, 0) / 2**20,
                       "objective": objective, "n_iter": n_iter, "nnz": X.nnz,
                       "shape": X.shape}))
 
 
+def measure(row: str, fraction: Fraction, args: argparse.Namespace) -> dict:
+    """Median of args.repeats runs of row on the first fraction of the documents, each run in
+    a fresh subprocess."""
+    command = [sys.executable, __file__, "--child", row, "--corpus", args.corpus, "--cache",
+               str(args.cache), "--topics", str(args.topics), "--fraction", str(fraction)]
+    runs = []
+    for _ in range(args.repeats):
+        out = subprocess.run(command, capture_output=True, text=True, check=True)
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    result = {key: statistics.median(r[key] for r in runs)
+              for key in ("seconds", "peak_mb", "objective", "n_iter")}
+    result["nnz"], result["shape"] = runs[0]["nnz"], runs[0]["shape"]
+    result["repeats"], result["load"] = args.repeats, os.getloadavg()
+    return result
+
+
+def select_rows(only: str, scale: bool, numpy: bool) -> list[str]:
+    if only:
+        rows = only.split(",")
+        unknown = [row for row in rows if row not in ALL_ROWS]
+        if unknown:
+            raise SystemExit(f"unknown rows {unknown}; the rows are {', '.join(ALL_ROWS)}")
+        return rows
+    if scale:
+        return list(SCALE_ROWS)
+    return list(ROWS) + (list(OPTIONAL_ROWS) if numpy else [])
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cache", type=Path, default=Path("/tmp/topicmf_speed"))
+    parser.add_argument("--corpus", choices=list(CORPORA), default="20ng")
+    parser.add_argument("--corpora", type=Path, default=ROOT.parent / "shared" / "corpora",
+                        help="folder holding the corpus files")
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/topicmf_speed"),
+                        help="the matrices of each corpus are kept in CACHE/<corpus>")
+    parser.add_argument("--topics", type=int, default=20, help="K, the number of topics")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--only", default="", help="comma-separated rows to run")
     parser.add_argument("--numpy", action="store_true", help="also run the numpy engine")
-    parser.add_argument("--results", type=Path, default=Path("/tmp/topicmf_speed/results.json"),
-                        help="JSON file the measured rows are merged into; the table shows "
-                             "every row it holds")
+    parser.add_argument("--scale", action="store_true",
+                        help="time the rows on the first 1/4, 1/2 and all of the documents")
+    parser.add_argument("--results", type=Path,
+                        help="JSON file the measurements are merged into, keyed by corpus and "
+                             "K (default CACHE/speed_results.json); the table shows every row "
+                             "it holds for this corpus and K")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--fraction", type=Fraction, default=Fraction(1), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    cache = args.cache / args.corpus
     if args.child:
-        child(args.child, args.cache)
+        child(args.child, cache, args.topics, args.fraction)
         return 0
-    if not (args.cache / "counts.npz").exists():
-        build_matrices(args.cache)
-    rows = dict(ROWS, **(OPTIONAL_ROWS if args.numpy else {}))
-    if args.only:
-        rows = {r: rows.get(r, OPTIONAL_ROWS.get(r)) for r in args.only.split(",")}
-    results = json.loads(args.results.read_text()) if args.results.exists() else {}
+    rows = select_rows(args.only, args.scale, args.numpy)
+    if not (cache / "counts.npz").exists():
+        build_matrices(args.corpora / CORPORA[args.corpus][0], cache)
+    results_file = args.results or args.cache / "speed_results.json"
+    results = json.loads(results_file.read_text()) if results_file.exists() else {}
+    section = results.setdefault(f"{args.corpus} K={args.topics}" + " scale" * args.scale, {})
     for row in rows:
-        runs = []
-        for _ in range(args.repeats):
-            out = subprocess.run([sys.executable, __file__, "--child", row, "--cache",
-                                  str(args.cache)], capture_output=True, text=True, check=True)
-            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        results[row] = {key: statistics.median(r[key] for r in runs)
-                        for key in ("seconds", "peak_mb", "objective", "n_iter")}
-        results[row]["nnz"], results[row]["shape"] = runs[0]["nnz"], runs[0]["shape"]
-        results[row]["repeats"], results[row]["load"] = args.repeats, os.getloadavg()
-        print(f"  {row}: {results[row]}", file=sys.stderr, flush=True)
-        args.results.write_text(json.dumps(results, indent=1))
-    print_table({**ROWS, **OPTIONAL_ROWS}, results)
+        for fraction in FRACTIONS if args.scale else (Fraction(1),):
+            key = f"{row} {fraction}" if args.scale else row
+            section[key] = measure(row, fraction, args)
+            print(f"  {key}: {section[key]}", file=sys.stderr, flush=True)
+            results_file.write_text(json.dumps(results, indent=1))
+    name = CORPORA[args.corpus][1]
+    (print_scale_table if args.scale else print_table)(name, args.topics, section)
     return 0
 
 
-def print_table(rows, results) -> None:
+def print_table(name: str, k: int, results: dict) -> None:
     floor = results.get("floor", {}).get("seconds")
     any_row = next(iter(results.values()))
-    print(f"20 Newsgroups {tuple(any_row['shape'])}, nnz {any_row['nnz']:,}, K = {K}, "
+    print(f"{name} {tuple(any_row['shape'])}, nnz {any_row['nnz']:,}, K = {k}, "
           f"float32; load average now {os.getloadavg()}")
     print("| row | matrix | iters | time s | iter / floor | peak MB | objective | "
           "time ours / theirs | objective ours / theirs | runs | load (1 min) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for row, (kind, rival) in rows.items():
+    for row, (kind, rival) in ALL_ROWS.items():
         if row not in results:
             continue
         r = results[row]
@@ -244,6 +305,27 @@ def print_table(rows, results) -> None:
         print(f"| {row} | {kind} | {r['n_iter']:g} | {r['seconds']:.3f} | {per_iter} | "
               f"{r['peak_mb']:.0f} | {objective} | {ratio} | {obj_ratio} | {r['repeats']} | "
               f"{r['load'][0]:.1f} |")
+
+
+def print_scale_table(name: str, k: int, results: dict) -> None:
+    """One line per row and fraction; the slope of log(time) on log(nnz) on the "1" line."""
+    full = next(r for key, r in results.items() if key.endswith(" 1"))
+    print(f"{name} {tuple(full['shape'])}, the first 1/4, 1/2 and all of the documents, "
+          f"K = {k}, float32; load average now {os.getloadavg()}")
+    print("| row | matrix | fraction | documents | nnz | iters | time s | "
+          "slope log time / log nnz | runs | load (1 min) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for row, (kind, _) in ALL_ROWS.items():
+        points = [results.get(f"{row} {fraction}") for fraction in FRACTIONS]
+        if None in points:
+            continue
+        slope = np.polyfit(np.log([p["nnz"] for p in points]),
+                           np.log([p["seconds"] for p in points]), 1)[0]
+        for fraction, p in zip(FRACTIONS, points):
+            shown = f"{slope:.2f}" if fraction == 1 else ""
+            print(f"| {row} | {kind} | {fraction} | {p['shape'][0]:,} | {p['nnz']:,} | "
+                  f"{p['n_iter']:g} | {p['seconds']:.3f} | {shown} | {p['repeats']} | "
+                  f"{p['load'][0]:.1f} |")
 
 
 if __name__ == "__main__":

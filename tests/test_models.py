@@ -293,6 +293,22 @@ def test_state_round_trip_through_json_and_npz(name, X, tmp_path):
         assert loaded.history_ == model.history_ and loaded.n_iter_ == model.n_iter_
 
 
+def test_plsa_state_saved_before_the_background_loads_as_plain_plsa(X):
+    model = fit_quietly(PLSA(n_topics=3, background=0.0, random_state=0), X)
+    params, arrays = model.get_state()
+    del params["params"]["background"]  # what a file from before the background holds
+    del arrays["background_"]
+    loaded = LatentFactorModel.from_state(params, arrays)
+    assert loaded.background == 0.0
+    np.testing.assert_allclose(loaded.transform(X), model.transform(X))
+
+
+def test_plsa_state_with_a_mismatched_background_is_refused(X):
+    params, arrays = fit_quietly(PLSA(n_topics=3, random_state=0), X).get_state()
+    with pytest.raises(ModelFileError, match="background distribution"):
+        PLSA.from_state(params, {**arrays, "background_": arrays["background_"][:-1]})
+
+
 def test_state_errors_are_model_file_errors(X):
     params, arrays = fit_quietly(NMF(n_topics=3, random_state=0), X).get_state()
     with pytest.raises(ModelFileError, match="not a 'PLSA'|is a 'NMF', not a PLSA"):

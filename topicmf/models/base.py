@@ -244,6 +244,7 @@ class LatentFactorModel(TransformerMixin, BaseEstimator):
                     f"The saved model is a {saved!r}, not a {cls.__name__}; load it with "
                     "the matching model class."
                 )
+            params, arrays = model_cls._upgrade_state(params, arrays)
             model = model_cls(**params["params"])
             model._check_params()
             for name in model_cls._state_scalars:
@@ -261,6 +262,11 @@ class LatentFactorModel(TransformerMixin, BaseEstimator):
                 "fit and save the model again."
             ) from exc
         return model
+
+    @classmethod
+    def _upgrade_state(cls, params: dict, arrays: dict) -> tuple[dict, dict]:
+        """Bring a state saved by an earlier version of the model up to date (no change here)."""
+        return params, arrays
 
     def _check_state(self) -> None:
         H, W = self.components_, self.doc_topic_

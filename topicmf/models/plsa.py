@@ -66,6 +66,23 @@ class PLSA(LatentFactorModel):
                                 high_open=True, owner="PLSA")
         self._check_iteration_params()
 
+    @classmethod
+    def _upgrade_state(cls, params: dict, arrays: dict) -> tuple[dict, dict]:
+        """States saved before the background existed are plain PLSA: background 0."""
+        if "background" in params["params"]:
+            return params, arrays
+        n_terms = np.asarray(arrays["components_"]).shape[1]
+        params = {**params, "params": {**params["params"], "background": 0.0}}
+        return params, {**arrays, "background_": np.zeros(n_terms)}
+
+    def _check_state(self) -> None:
+        super()._check_state()
+        P = np.asarray(self.background_)
+        if P.shape != (self.n_features_in_,) or not np.isfinite(P).all() or (P < 0).any():
+            from ..errors import ModelFileError
+            raise ModelFileError("The saved PLSA background distribution does not match its "
+                                 "terms; fit and save the model again.")
+
     def _offset(self, dtype) -> np.ndarray | None:
         """The background's share of P(w | d) over the topics' share, per term: the E-step
         ratios are x / (theta phi + offset), which differ from x / P(w | d) by a constant."""

@@ -6,7 +6,6 @@ import scipy.sparse as sp
 
 from topicmf.errors import InvalidParameterError
 from topicmf.models import NMF, PLSA, _kernels
-from topicmf.models import _numba_kernels
 
 ENGINES = ("numpy", "numba")
 
@@ -129,7 +128,7 @@ def test_vanished_product_passes_no_mass():
 @pytest.mark.parametrize("n_chunks", [1, 2, 5])
 def test_row_chunks_cover_rows_in_order(n_chunks):
     X, _, _ = random_case(30, 40, 2, np.float64)
-    bounds = _numba_kernels.row_chunks(X.indptr, n_chunks)
+    bounds = _kernels.chunk_bounds(X.indptr, n_chunks)
     assert bounds[0] == 0 and bounds[-1] == X.shape[0]
     assert (np.diff(bounds) >= 0).all() and len(bounds) == n_chunks + 1
 

@@ -26,8 +26,8 @@ from .errors import InvalidParameterError
 from .models import _kernels
 
 __all__ = ["Coherence", "CoherenceResult", "MEASURES", "WINDOW_SIZES", "topic_diversity",
-           "reconstruction_error", "log_likelihood", "model_log_likelihood", "heldout_perplexity", "purity",
-           "label_agreement", "match_topics", "stability"]
+           "reconstruction_error", "log_likelihood", "model_log_likelihood",
+           "heldout_perplexity", "purity", "label_agreement", "match_topics", "stability"]
 
 MEASURES = ("c_npmi", "c_v", "u_mass")
 #: gensim's default windows (tokens); u_mass counts whole documents.

@@ -66,13 +66,19 @@ def n_threads() -> int:
             return os.cpu_count() or 1
 
 
+def chunk_bounds(indptr: np.ndarray, n_chunks: int) -> np.ndarray:
+    """Boundaries of ``n_chunks`` consecutive row ranges of a CSR matrix with index pointer
+    ``indptr`` holding about equal stored entries (fewer chunks when there are fewer rows)."""
+    n_rows = len(indptr) - 1
+    n_chunks = max(1, min(n_chunks, n_rows))
+    targets = np.linspace(0, indptr[-1], n_chunks + 1)[1:-1]
+    inner = np.searchsorted(indptr, targets, side="left")
+    return np.concatenate(([0], inner, [n_rows])).astype(np.int64)
+
+
 def balanced_blocks(X, n_blocks: int) -> list[slice]:
     """``n_blocks`` consecutive row slices of CSR ``X`` holding about equal stored entries."""
-    n_rows = X.shape[0]
-    n_blocks = max(1, min(n_blocks, n_rows))
-    targets = np.linspace(0, X.indptr[-1], n_blocks + 1)[1:-1]
-    inner = np.searchsorted(X.indptr, targets, side="left")
-    bounds = np.concatenate(([0], inner, [n_rows])).astype(np.int64)
+    bounds = chunk_bounds(X.indptr, n_blocks)
     return [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
@@ -93,7 +99,7 @@ def row_view(X, block: slice):
     return view
 
 
-_POOL: ThreadPoolExecutor | None = None
+_POOL: dict[int, ThreadPoolExecutor] = {}
 
 
 def parallel_map(fn, items) -> list:
@@ -101,13 +107,14 @@ def parallel_map(fn, items) -> list:
 
     For work that releases the GIL: scipy's sparse products and numpy's array operations.
     """
-    global _POOL
     items = list(items)
     if len(items) <= 1:
         return [fn(item) for item in items]
-    if _POOL is None or _POOL._max_workers < len(items):
-        _POOL = ThreadPoolExecutor(max_workers=len(items), thread_name_prefix="topicmf")
-    return list(_POOL.map(fn, items))
+    pool = _POOL.get(len(items))
+    if pool is None:
+        pool = _POOL[len(items)] = ThreadPoolExecutor(max_workers=len(items),
+                                                      thread_name_prefix="topicmf")
+    return list(pool.map(fn, items))
 
 
 def take_rows(X, block: slice):

@@ -9,23 +9,10 @@ so the result depends on the number of threads (``NUMBA_NUM_THREADS``), never on
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 from numba import njit, prange
 
-
-def row_chunks(indptr: np.ndarray, n_chunks: int) -> np.ndarray:
-    """Boundaries of ``n_chunks`` consecutive row ranges holding about equal stored entries."""
-    n_rows = len(indptr) - 1
-    n_chunks = max(1, min(n_chunks, n_rows))
-    targets = np.linspace(0, indptr[-1], n_chunks + 1)[1:-1]
-    inner = np.searchsorted(indptr, targets, side="left")
-    return np.concatenate(([0], inner, [n_rows])).astype(np.int64)
-
-
-def n_chunks() -> int:
-    """Number of row chunks per pass: one per thread numba runs."""
-    return numba.get_num_threads()
+from ._kernels import chunk_bounds, n_threads
 
 
 @njit(inline="always", cache=True, fastmath=True)
@@ -66,7 +53,7 @@ def ratio_pass(X, W, HT, *, rows: bool, cols: bool, offset=None):
     dtype = W.dtype
     offset = (np.zeros(X.shape[1], dtype=dtype) if offset is None
               else np.ascontiguousarray(offset, dtype=dtype))
-    bounds = row_chunks(X.indptr, n_chunks())
+    bounds = chunk_bounds(X.indptr, n_threads())
     loglik = np.zeros(X.shape[0], dtype=np.float64)
     RHt = np.zeros((X.shape[0] if rows else 0, W.shape[1]), dtype=dtype)
     # Unused outputs get zero-size buffers, so one compiled function serves every case.
@@ -111,7 +98,7 @@ def _kl_update(indptr, indices, data, W, HT, h_sums, bounds, loglik, W_next, par
 def kl_update(X, W, HT, h_sums):
     """Compiled ``_kernels.kl_update``: (loglik per row, new W, R_new.T @ new W)."""
     dtype = W.dtype
-    bounds = row_chunks(X.indptr, n_chunks())
+    bounds = chunk_bounds(X.indptr, n_threads())
     loglik = np.zeros(X.shape[0], dtype=np.float64)
     W_next = np.zeros_like(W)
     parts = np.zeros((len(bounds) - 1, X.shape[1], W.shape[1]), dtype=dtype)

@@ -109,7 +109,8 @@ def kl_update(X, W, HT, h_sums):
 
 
 def _sum_parts(parts: np.ndarray) -> np.ndarray:
-    total = parts[0].copy()
+    """The chunks' partial sums added in chunk order, in place into the first (no copy)."""
+    total = parts[0]
     for part in parts[1:]:
         total += part
     return total

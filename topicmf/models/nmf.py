@@ -70,7 +70,8 @@ class NMF(LatentFactorModel):
                 sweep = partial(_kl_sweep, X, _kernels.fit_blocks(X, k, engine),
                                 engine=engine, constant=_kl_constant(X))
             (W, H), history = self._iterate(sweep, (W, H))
-        self.doc_topic_, self.components_ = W, H
+        # H may be a transposed view into the sweep's buffers: keep a compact copy only.
+        self.doc_topic_, self.components_ = W, np.ascontiguousarray(H)
         self.history_, self.n_iter_ = history, len(history)
         loss = history[-1]
         self.reconstruction_err_ = (np.sqrt(2.0 * max(loss, 0.0))
@@ -182,7 +183,7 @@ def _kl_sweep(X, blocks, state, engine="numpy", constant=None):
     constant = _kl_constant(X) if constant is None else constant
     HT, h_sums = np.ascontiguousarray(H.T), H.sum(axis=1)
     W_next = np.empty_like(W)
-    RtW = np.zeros_like(HT)
+    RtW = None
     w_sums = np.zeros_like(h_sums)
     loss = 0.0
     for block in blocks:
@@ -191,10 +192,14 @@ def _kl_sweep(X, blocks, state, engine="numpy", constant=None):
                                                               engine)
         loss += constant[block].sum() - loglik.sum() + W_block.sum(axis=0) @ h_sums
         W_next[block] = W_block_next
-        RtW += block_RtW
+        if RtW is None:
+            RtW = block_RtW
+        else:
+            RtW += block_RtW
         w_sums += W_block_next.sum(axis=0)
-    H_next = H * RtW.T / (w_sums[:, None] + _eps(H.dtype))
-    return loss, (_kernels.flush_subnormals(W_next), _kernels.flush_subnormals(H_next))
+    RtW *= HT  # H_next^T = H^T * RtW / w_sums, in place: no (n_terms x K) temporaries
+    RtW /= w_sums + _eps(H.dtype)
+    return loss, (_kernels.flush_subnormals(W_next), _kernels.flush_subnormals(RtW).T)
 
 
 # ------------------------------------------------------------------ initialization

@@ -115,7 +115,8 @@ class PLSA(LatentFactorModel):
             sweep = partial(_em_sweep, X, _kernels.fit_blocks(X, k, engine), engine=engine,
                             offset=self._offset(X.dtype), log_scale=self._log_scale(X))
             (theta, phi), history = self._iterate(sweep, (theta, phi), maximize=True)
-        self.doc_topic_, self.components_ = theta, phi
+        # phi may be a transposed view into the sweep's buffers: keep a compact copy only.
+        self.doc_topic_, self.components_ = theta, np.ascontiguousarray(phi)
         self.history_, self.n_iter_ = history, len(history)
         self.log_likelihood_ = history[-1]
         return self
@@ -145,7 +146,7 @@ def _em_sweep(X, blocks, state, engine="numpy", offset=None, log_scale=0.0):
     theta, phi = state
     phiT = np.ascontiguousarray(phi.T)
     theta_next = np.empty_like(theta)
-    counts = np.zeros_like(phiT)  # expected term-topic counts, up to the factor phi
+    counts = None  # expected term-topic counts, up to the factor phi
     log_likelihood = log_scale
     for block in blocks:
         X_block, theta_block = _kernels.take_rows(X, block), theta[block]
@@ -153,5 +154,9 @@ def _em_sweep(X, blocks, state, engine="numpy", offset=None, log_scale=0.0):
                                                    offset=offset)
         log_likelihood += loglik.sum()
         theta_next[block] = _kernels.normalize_rows(theta_block * RHt)
-        counts += RtTheta
-    return log_likelihood, (theta_next, _kernels.normalize_rows(phi * counts.T))
+        if counts is None:
+            counts = RtTheta
+        else:
+            counts += RtTheta
+    counts *= phiT  # phi_next^T before normalizing, in place
+    return log_likelihood, (theta_next, _kernels.normalize_rows(counts.T))

@@ -1,5 +1,6 @@
 """Shared fixtures: small corpora made on the fly, and where the real corpora live."""
 
+import argparse
 import os
 import random
 from pathlib import Path
@@ -35,3 +36,14 @@ def two_topic_folder(tmp_path):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return root
+
+
+def subcommand_parser(add_parser):
+    """A ``topicmf`` parser with the common flags and the one subcommand ``add_parser`` adds."""
+    parser = argparse.ArgumentParser(prog="topicmf")
+    commands = parser.add_subparsers(dest="command")
+    common = argparse.ArgumentParser(add_help=False)
+    for flag in ("--quiet", "--json", "--debug"):
+        common.add_argument(flag, action="store_true")
+    add_parser(commands, common)
+    return parser

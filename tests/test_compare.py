@@ -1,11 +1,10 @@
 """compare, sweep and their subcommands on small corpora."""
 
-import argparse
 import json
 
 import pytest
 
-from conftest import make_two_topic_texts
+from conftest import make_two_topic_texts, subcommand_parser
 from topicmf import _cli_evaluate
 from topicmf.compare import K_RULE, compare, parse_ks, plot_sweep, recommend_k, sweep
 from topicmf.corpus import Corpus
@@ -81,13 +80,7 @@ def test_parse_ks_errors_say_how_to_write_it(text):
 
 
 def _parser():
-    parser = argparse.ArgumentParser(prog="topicmf")
-    commands = parser.add_subparsers(dest="command")
-    common = argparse.ArgumentParser(add_help=False)
-    for flag in ("--quiet", "--json", "--debug"):
-        common.add_argument(flag, action="store_true")
-    _cli_evaluate.add_parser(commands, common)
-    return parser
+    return subcommand_parser(_cli_evaluate.add_parser)
 
 
 def test_compare_command_writes_table_and_report(two_topic_folder, tmp_path, capsys):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import make_two_topic_texts
+from conftest import make_two_topic_texts, subcommand_parser
 
 import topicmf.report.data as report_module
 from topicmf import Tokenizer, analyze, load_corpus
@@ -312,12 +312,6 @@ def test_missing_cjk_font_gives_one_warning_not_one_per_glyph(chinese_data, monk
 def test_report_subcommand_registers_on_a_parser():
     from topicmf._cli_report import add_parser
 
-    parser = argparse.ArgumentParser(prog="topicmf")
-    commands = parser.add_subparsers(dest="command")
-    common = argparse.ArgumentParser(add_help=False)
-    for flag in ("--quiet", "--json", "--debug"):
-        common.add_argument(flag, action="store_true")
-    add_parser(commands, common)
-    args = parser.parse_args(["report", "out", "--title", "T", "--quiet"])
+    args = subcommand_parser(add_parser).parse_args(["report", "out", "--title", "T", "--quiet"])
     assert args.folder == "out" and args.title == "T" and args.quiet
     assert args.run is run_report_command

@@ -1,21 +1,27 @@
-"""Chinese tokenization speed: serial vs parallel Tokenizer, plain jieba and rjieba.
+"""Chinese tokenization speed: jieba, topicmf's Tokenizer on jieba and on its compiled copy of
+jieba's segmentation, serial and parallel, and rjieba when it is installed.
 
     python benchmarks/tokenize_speed.py [--corpus PATH] [--limit N] [--jobs N]
 
 Prints characters per second for each path, with the load average before and after (other
-work on the machine slows every row), and, when rjieba is installed, how closely rjieba's
-segmentation agrees with the jieba path of topicmf (same dictionary additions and user words).
+work on the machine slows every row). Checks that the compiled segmenter gives the same words
+as jieba, alone on the corpus's Han runs and inside the Tokenizer (every document's tokens),
+and that the parallel path gives the serial tokens; it stops with an error if not. When rjieba
+is installed, prints how closely its segmentation agrees with the jieba path (same dictionary
+additions and user words).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import time
 from collections import Counter
 from pathlib import Path
 
 from topicmf import load_corpus
+from topicmf._segment import CompiledSegmenter
 from topicmf.tokenize import Tokenizer, _available_cpus, _builtin_words, _parse_userdict
 
 DEFAULT_CORPUS = Path("/work/shared/corpora/chinese_news_6cat_zh.jsonl.gz")
@@ -36,6 +42,9 @@ class _RjiebaSegmenter:
 
 class RjiebaTokenizer(Tokenizer):
     """The topicmf Tokenizer with rjieba as the segmenter, dictionary additions included."""
+
+    def __init__(self):
+        super().__init__(engine="jieba")  # the path that calls cut() on self._jieba
 
     def _build_jieba(self):
         import rjieba
@@ -82,15 +91,41 @@ def main(argv=None) -> None:
     row, _ = _timed("jieba.lcut alone, 1 process", n_chars, lambda: [jieba.lcut(t) for t in texts])
     rows.append(row)
 
-    serial_tok = Tokenizer()
-    serial_tok("預熱")  # load the dictionary outside the timing
-    row, serial = _timed("Tokenizer, n_jobs=1 (reference)", n_chars,
-                         lambda: serial_tok.tokenize_many(texts, n_jobs=1))
+    # The segmenters alone on the same Han runs (what the Tokenizer gives them).
+    runs = [run for text in texts for run in re.findall("[\u4e00-\u9fd5]+", text)]
+    n_run_chars = sum(map(len, runs))
+    plain = jieba.Tokenizer()
+    plain.initialize()
+    row, reference_words = _timed("jieba.cut on the Han runs, 1 process", n_run_chars,
+                                  lambda: [w for run in runs for w in plain.cut(run)])
     rows.append(row)
+    compiled = CompiledSegmenter(plain)
+    compiled.cut("預熱")  # load the compiled code outside the timing
+    joined = "\n".join(runs)
+    row, bounds = _timed("compiled segmenter on the Han runs, 1 process", n_run_chars,
+                         lambda: compiled.bounds(joined))
+    rows.append(row)
+    words = [joined[a:b] for a, b in zip(*(x.tolist() for x in bounds))]
+    if words != reference_words:
+        raise SystemExit("the compiled segmenter's words differ from jieba's")
+
+    jieba_tok = Tokenizer(engine="jieba")
+    jieba_tok("預熱")  # load the dictionary outside the timing
+    row, serial = _timed("Tokenizer on jieba, n_jobs=1 (reference)", n_chars,
+                         lambda: jieba_tok.tokenize_many(texts, n_jobs=1))
+    rows.append(row)
+    fast_tok = Tokenizer()
+    fast_tok("預熱")
+    row, fast = _timed("Tokenizer, n_jobs=1", n_chars,
+                       lambda: fast_tok.tokenize_many(texts, n_jobs=1))
+    rows.append(row)
+    if fast != serial:
+        raise SystemExit("the Tokenizer's tokens differ between the compiled segmenter and jieba")
     row, parallel = _timed(f"Tokenizer, n_jobs={args.jobs} (incl. start-up)", n_chars,
                            lambda: Tokenizer().tokenize_many(texts, n_jobs=args.jobs))
     rows.append(row)
-    assert parallel == serial, "parallel output differs from serial output"
+    if parallel != serial:
+        raise SystemExit("parallel output differs from serial output")
 
     agreement = None
     try:
@@ -98,9 +133,9 @@ def main(argv=None) -> None:
     except ImportError:
         rjieba = None
     if rjieba is not None:
-        plain = rjieba.Jieba()
+        rust = rjieba.Jieba()
         row, _ = _timed("rjieba.cut alone, 1 process", n_chars,
-                        lambda: [plain.cut(t) for t in texts])
+                        lambda: [rust.cut(t) for t in texts])
         rows.append(row)
         rtok = RjiebaTokenizer()
         rtok("預熱")
@@ -110,11 +145,14 @@ def main(argv=None) -> None:
         agreement = _agreement(serial, rtokens)
 
     reference = rows[0]["chars_per_s"]
-    print(f"\n{'path':<46} {'seconds':>8} {'M chars/s':>10} {'vs jieba':>9}")
+    print(f"\n{'path':<50} {'seconds':>8} {'M chars/s':>10} {'vs jieba':>9}")
     for row in rows:
-        print(f"{row['path']:<46} {row['seconds']:>8.2f} {row['chars_per_s'] / 1e6:>10.2f} "
+        print(f"{row['path']:<50} {row['seconds']:>8.2f} {row['chars_per_s'] / 1e6:>10.2f} "
               f"{row['chars_per_s'] / reference:>8.2f}x")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
+    print(f"\ncompiled segmenter vs jieba: the same {len(words):,} words on the "
+          f"{n_run_chars / 1e6:.2f} M characters of Han runs; the Tokenizer's tokens are the same "
+          f"on all {len(texts):,} documents ({sum(map(len, serial)):,} tokens)")
     if agreement is not None:
         same_docs, unmatched, n_tokens = agreement
         print(f"\nrjieba vs jieba inside Tokenizer (same dictionary additions): "

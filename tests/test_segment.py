@@ -100,3 +100,25 @@ def test_tokenizer_engine_is_checked_and_not_part_of_the_config():
     with pytest.raises(Exception, match="'engine'"):
         Tokenizer(engine="rust")
     assert "engine" not in Tokenizer(engine="jieba").get_config()
+
+
+def test_dropping_matches_the_tokenizer_rules(jieba_pair):
+    """drop=True leaves out the dropped words and exactly what _HAN_NUMBER matches."""
+    from topicmf.tokenize import _COUNTERS, _HAN_NUMBER, _NUMERALS
+
+    segmenter, _ = jieba_pair
+    compiled = CompiledSegmenter(segmenter, dropped=["我们", "鮟鱇"], numerals=_NUMERALS,
+                                 counters=_COUNTERS, ordinal="第")
+    rng = random.Random(1)
+    alphabet = "第" + _NUMERALS[:6] + _COUNTERS[:4] + "股市"
+    words = {"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 5))) for _ in range(3000)}
+    words |= {"第", "第一", "第一个", "一个", "个", "二十", "三个月", "第第一", "一一", "年"}
+    for word in sorted(words):
+        # Each word on its own line; the words jieba makes of it, then the ones kept.
+        kept = compiled.cut(word, drop=True)
+        expected = [w for w in compiled.cut(word) if not _HAN_NUMBER.fullmatch(w)]
+        assert kept == expected, word
+    text = "我们看到鮟鱇和第三名"
+    assert compiled.cut(text, drop=True) == [w for w in compiled.cut(text)
+                                             if w not in ("我们", "鮟鱇", "第三名")]
+    assert "第三名" in compiled.cut(text)

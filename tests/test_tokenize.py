@@ -175,6 +175,9 @@ def test_addresses_and_host_names_are_not_terms(tok):
     for noise in ("cs", "cmu", "edu", "com", "org", "www", "example", "netcom", "https", "page"):
         assert noise not in tokens, (noise, tokens)
     assert {"mathew", "wrote", "economy", "stocks"} <= set(tokens)
+    # A link whose dots became ideographic full stops still starts with a scheme.
+    assert tok("网址：http://yz。 chsi。 com。 cn，教育网址") == ["网址", "chsi", "com", "cn", "教育",
+                                                           "网址"]
 
 
 # -- parallel tokenization ------------------------------------------------------------------------

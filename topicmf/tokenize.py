@@ -54,15 +54,14 @@ _ADDRESS = re.compile(
     r"|\b[a-z0-9-]+(?:\.[a-z0-9-]+){2,}\b"
     r"|\b[a-z0-9-]+\.(?:com|org|net|edu|gov|mil|int|io|uk|de|fr|ca|au|jp|cn|tw|hk)\b")
 # Numerals alone, or with an ordinal prefix and one counter ("三", "二十", "第一", "三个", "四年").
-_HAN_NUMBER = re.compile(
-    "第?[〇零一二三四五六七八九十百千万萬亿億两兩壹贰貳叁參肆伍陆陸柒捌玖拾佰仟廿卅]+"
-    "[个個年月日号號天次位名种種岁歲]?"
-)
+_NUMERALS = "〇零一二三四五六七八九十百千万萬亿億两兩壹贰貳叁參肆伍陆陸柒捌玖拾佰仟廿卅"
+_COUNTERS = "个個年月日号號天次位名种種岁歲"
+_HAN_NUMBER = re.compile(f"第?[{_NUMERALS}]+[{_COUNTERS}]?")
 # NFKC leaves typographic apostrophes and hyphens alone; fold them so "don’t" == "don't".
 _PUNCT_FOLD = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\uff07": "'",
                              "\u2010": "-", "\u2011": "-"})
 # The characters a numeral word (_HAN_NUMBER) can start with: a cheap test before the regex.
-_NUMERAL_FIRST = frozenset("第〇零一二三四五六七八九十百千万萬亿億两兩壹贰貳叁參肆伍陆陸柒捌玖拾佰仟廿卅")
+_NUMERAL_FIRST = frozenset("第" + _NUMERALS)
 _USERDICT_ENTRY = re.compile(r"^(.+?)(?:\s+(\d+))?(?:\s+([A-Za-z]+))?$")
 
 
@@ -103,7 +102,10 @@ def _builtin_words(name: str) -> list[str]:
 
 
 def _normalize(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).translate(_PUNCT_FOLD).lower()
+    text = unicodedata.normalize("NFKC", text)
+    for char, folded in _PUNCT_FOLD.items():  # str.replace is much faster than translate
+        text = text.replace(chr(char), folded)
+    return text.lower()
 
 
 def _string_tuple(values, name: str) -> tuple[str, ...]:
@@ -300,8 +302,8 @@ class Tokenizer:
                                    initargs=(self.get_config(), self.engine))
         try:
             # map yields chunks in input order, so the output matches the serial path exactly.
-            for tokens in pool.map(_tokenize_chunk, chunks):
-                result.extend(tokens)
+            for packed in pool.map(_tokenize_chunk, chunks):
+                result.extend(_unpack(packed))
                 if progress is not None:
                     progress(len(result))
         except BaseException:
@@ -321,10 +323,11 @@ class Tokenizer:
         if self.lang != "en":
             words += _builtin_stopwords("zh")
             self._jieba = self._build_jieba()
-            self._segmenter = self._build_segmenter()
         # Add the Simplified form of every entry so one script's entry covers the other.
         simplified = self._converter.convert("\n".join(words)).split("\n")
         self._stopword_set = frozenset(words) | frozenset(simplified)
+        if self.lang != "en":
+            self._segmenter = self._build_segmenter()
 
     def _build_jieba(self):
         import jieba
@@ -350,7 +353,10 @@ class Tokenizer:
             from ._segment import CompiledSegmenter
         except ImportError:  # numba is missing: jieba itself gives the same words
             return None
-        return CompiledSegmenter(self._jieba)
+        # It leaves out the stopwords and, unless they are kept, the numerals (_HAN_NUMBER).
+        numbers = ("", "", "") if self.keep_numbers else (_NUMERALS, _COUNTERS, "第")
+        return CompiledSegmenter(self._jieba, dropped=self._stopword_set, numerals=numbers[0],
+                                 counters=numbers[1], ordinal=numbers[2])
 
     def _to_simplified(self, runs: str) -> str:
         """Han runs, joined by line breaks, in Simplified characters, each run keeping its
@@ -371,9 +377,10 @@ class Tokenizer:
         return "".join(s if len(s) == 1 else c for s, c in zip(chars, run))
 
     def _word_bounds(self, runs: str) -> tuple[list[int], list[int]]:
-        """Start and end offsets of the words of Han runs joined by line breaks."""
+        """Start and end offsets of the words of Han runs joined by line breaks. The compiled
+        segmenter has already left out the stopwords and numerals."""
         if self._segmenter is not None:
-            starts, ends = self._segmenter.bounds(runs)
+            starts, ends = self._segmenter.bounds(runs, drop=True)
             return starts.tolist(), ends.tolist()
         starts, ends = [], []
         offset = 0
@@ -390,6 +397,11 @@ class Tokenizer:
         """Append the original characters of each word that is not a stopword (in either
         script) or, unless numbers are kept, a numeral."""
         stop = self._stopword_set
+        if self._segmenter is not None:  # it has dropped the words whose simplified form is
+            tokens += (  # a stopword or a numeral; what is left is the original's stopwords
+                [original[a:b] for a, b in zip(starts, ends)] if original == simplified else
+                [t for t in (original[a:b] for a, b in zip(starts, ends)) if t not in stop])
+            return
         words = [(original[a:b], simplified[a:b]) for a, b in zip(starts, ends)]
         if self.keep_numbers:
             tokens += [t for t, w in words if t not in stop and w not in stop]
@@ -399,7 +411,9 @@ class Tokenizer:
 
     def _add_latin(self, text: str, tokens: list[str]) -> None:
         stop = self._stopword_set
-        for match in _WORD_OR_NUMBER.finditer(_ADDRESS.sub(" ", text)):
+        if "." in text or "@" in text or "://" in text:  # every address has one of them
+            text = _ADDRESS.sub(" ", text)
+        for match in _WORD_OR_NUMBER.finditer(text):
             token = match.group()
             if match.lastgroup == "number" and not self.keep_numbers:
                 continue
@@ -442,5 +456,15 @@ def _init_worker(config: dict, engine: str = "auto") -> None:
     _worker_tokenizer.engine = engine
 
 
-def _tokenize_chunk(texts: list[str]) -> list[list[str]]:
-    return [_worker_tokenizer(text) for text in texts]
+# Token lists travel back from the workers as one string per chunk: pickling millions of short
+# strings costs more than the tokenizing saves. Tokens never hold these control characters
+# (Latin tokens are letters, digits, ' and -; Chinese tokens are Han characters).
+_TOKEN_SEP, _DOC_SEP = "\x1f", "\x1e"
+
+
+def _tokenize_chunk(texts: list[str]) -> str:
+    return _DOC_SEP.join(_TOKEN_SEP.join(_worker_tokenizer(text)) for text in texts)
+
+
+def _unpack(packed: str) -> list[list[str]]:
+    return [doc.split(_TOKEN_SEP) if doc else [] for doc in packed.split(_DOC_SEP)]

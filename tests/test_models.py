@@ -466,12 +466,13 @@ def test_one_sweep_equals_the_dense_textbook_update():
     blocks = _kernels.row_blocks(X, 3, max_bytes=2 * 3 * 8 * 10)
     assert len(blocks) > 2
 
-    loss, (W1, H1) = nmf_module._frobenius_sweep(X, blocks, (W, H))
     W_ref = W * (D @ H.T) / (W @ H @ H.T)
     H_ref = H * (W_ref.T @ D) / (W_ref.T @ W_ref @ H)
-    np.testing.assert_allclose(loss, 0.5 * np.linalg.norm(D - W @ H) ** 2)
-    np.testing.assert_allclose(W1, W_ref)
-    np.testing.assert_allclose(H1, H_ref)
+    for XT in (None, _kernels.transpose(X)):  # X^T @ W summed over row blocks, or gathered
+        loss, (W1, H1) = nmf_module._frobenius_sweep(X, blocks, (W, H), XT=XT)
+        np.testing.assert_allclose(loss, 0.5 * np.linalg.norm(D - W @ H) ** 2)
+        np.testing.assert_allclose(W1, W_ref)
+        np.testing.assert_allclose(H1, H_ref)
 
     loss, (W1, H1) = nmf_module._kl_sweep(X, blocks, (W, H))
     W_ref = W * ((D / (W @ H)) @ H.T) / H.sum(axis=1)
@@ -566,3 +567,19 @@ def test_stopping_judges_the_last_ten_iterations_not_one():
     flat = [1.0, 0.5] + [0.5] * 60
     assert len(_run_scripted(flat, tol=1e-3, max_iter=50)) == 11
     assert len(_run_scripted([1.0] * 60, tol=1e-3, max_iter=50)) == 1
+
+
+def test_frobenius_transposes_x_only_when_that_saves_memory(monkeypatch):
+    rng = np.random.RandomState(0)
+    X = sp.csr_array(sp.random(200, 50, density=0.1, random_state=rng, dtype=np.float32))
+    # X: 1,000 entries of 8 bytes; partial sums: threads x K x 50 terms x 4 bytes.
+    assert nmf_module._transpose_if_smaller(X, 2, 2) is None  # 800 bytes of sums
+    XT = nmf_module._transpose_if_smaller(X, 40, 2)  # 16,000 bytes of sums
+    np.testing.assert_array_equal(XT.toarray(), X.toarray().T)
+    # Both ways fit the same model, up to the order of the sums.
+    fits = []
+    for choice in (lambda X, k, n: None, lambda X, k, n: _kernels.transpose(X)):
+        monkeypatch.setattr(nmf_module, "_transpose_if_smaller", choice)
+        fits.append(NMF(3, random_state=0, max_iter=30, tol=0).fit(X))
+    np.testing.assert_allclose(fits[0].components_, fits[1].components_, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(fits[0].doc_topic_, fits[1].doc_topic_, rtol=1e-4, atol=1e-6)

@@ -62,10 +62,12 @@ class NMF(LatentFactorModel):
         with _kernels.quiet_blas():
             W, H = _initialize(X, k, self.init, self._rng())
             if self.beta_loss == "frobenius":
-                # No (nnz x n_topics) temporaries here: one block of rows per thread.
-                blocks = _kernels.balanced_blocks(X, _kernels.n_threads())
-                sweep = partial(_frobenius_sweep, X, blocks, engine=engine,
-                                x_sq=_kernels.row_sq_norms(X))
+                # No (nnz x n_topics) temporaries here: one block of rows per thread for W,
+                # one block of terms per thread for H.
+                n = _kernels.n_threads()
+                XT = _transpose_if_smaller(X, k, n)
+                sweep = partial(_frobenius_sweep, X, _kernels.balanced_blocks(X, n),
+                                engine=engine, x_sq=_kernels.row_sq_norms(X), XT=XT)
             else:
                 sweep = partial(_kl_sweep, X, _kernels.fit_blocks(X, k, engine),
                                 engine=engine, constant=_kl_constant(X))
@@ -126,42 +128,61 @@ def _kl_w_step(X, W, HT, h_sums, engine):
     return loss, W * RHt / (h_sums + _eps(W.dtype))
 
 
-def _frobenius_sweep(X, blocks, state, engine="numpy", x_sq=None):
-    """One iteration: W updated block by block, then H from the summed statistics.
+def _transpose_if_smaller(X, k: int, n_threads: int):
+    """X^T as CSR when it takes less memory than the n_terms x K sums of X_b^T W_b that each
+    of ``n_threads`` row blocks would keep (at K = 100 on 20 Newsgroups 13 MB against 50 MB;
+    at K = 20, 10 MB against 13 MB, and then None). Products with X^T's rows gather, so the H
+    update runs over blocks of terms with no partial sums; on 20 Newsgroups at K = 100 that
+    cut an iteration from 107-114 ms to 76-95 ms, at K = 20 it made no difference."""
+    partial_sums = n_threads * k * X.shape[1] * X.dtype.itemsize
+    matrix = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+    return _kernels.transpose(X) if matrix < partial_sums else None
+
+
+def _frobenius_sweep(X, blocks, state, engine="numpy", x_sq=None, XT=None):
+    """One iteration: W updated block by block, then H block of terms by block of terms.
 
     The loss 0.5 * ||X - W H||^2 is expanded so that X is only touched through X @ H.T
-    and X.T @ W, each one pass over the stored entries. ``x_sq`` holds the squared row
+    and X^T @ W, each one pass over the stored entries. ``x_sq`` holds the squared row
     norms of X, computed once per fit. The row blocks run on threads
-    (:func:`_kernels.parallel_map`), as does the H update over blocks of terms; their sums
-    are added in block order. ``engine`` does not matter here (scipy's sparse products are
-    the fastest measured); it is taken for a uniform sweep signature.
+    (:func:`_kernels.parallel_map`), as does the H update over blocks of terms. X^T @ W is
+    summed over the row blocks (X_b^T W_b, added in block order) or, when ``XT`` (X^T as CSR,
+    see :func:`_transpose_if_smaller`) is given, read per block of terms from its rows.
+    ``engine`` does not matter here (scipy's sparse products are the fastest measured); it
+    is taken for a uniform sweep signature.
     """
     W, H = state
     x_sq = _kernels.row_sq_norms(X) if x_sq is None else x_sq
     HT = np.ascontiguousarray(H.T)
-    bounds = np.linspace(0, HT.shape[0], len(blocks) + 1).astype(int)
-    term_blocks = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+    if XT is None:
+        bounds = np.linspace(0, HT.shape[0], len(blocks) + 1).astype(int)
+        term_blocks = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+    else:
+        term_blocks = _kernels.balanced_blocks(XT, len(blocks))
     HHt = _sum_in_order(_kernels.parallel_map(lambda block: HT[block].T @ HT[block],
                                               term_blocks))
     W_next = np.empty_like(W)
 
     def rows(block):
         X_block, W_block = _kernels.row_view(X, block), W[block]
-        gain, W_block_next, block_XtW = _kernels.frobenius_update(X_block, W_block, HT, HHt)
+        gain, W_block_next = _kernels.frobenius_update(X_block, W_block, HT, HHt)
         W_next[block] = W_block_next
-        return gain.sum(), block_XtW, W_block_next.T @ W_block_next
+        block_XtW = None if XT is not None else np.asarray(X_block.T @ W_block_next)
+        return gain.sum(), W_block_next.T @ W_block_next, block_XtW
 
     parts = _kernels.parallel_map(rows, blocks)
-    loss = 0.5 * (x_sq.sum() - sum(gain for gain, _, _ in parts))
-    XtW = _sum_in_order([block_XtW for _, block_XtW, _ in parts])
-    WtW = _sum_in_order([block_WtW for _, _, block_WtW in parts])
+    loss = 0.5 * (x_sq.sum() - sum(part[0] for part in parts))
+    WtW = _sum_in_order([part[1] for part in parts])
+    XtW = None if XT is not None else _sum_in_order([part[2] for part in parts])
     HT_next = np.empty_like(HT)
 
     def terms(block):  # H <- H * (W^T X) / (W^T W H), as H^T for contiguous term blocks
+        numerator = (np.asarray(_kernels.row_view(XT, block) @ W_next) if XT is not None
+                     else XtW[block])
+        numerator *= HT[block]
         denominator = HT[block] @ WtW
         denominator += _eps(H.dtype)
-        np.multiply(HT[block], XtW[block], out=HT_next[block])
-        HT_next[block] /= denominator
+        np.divide(numerator, denominator, out=HT_next[block])
         _kernels.flush_subnormals(HT_next[block])
 
     _kernels.parallel_map(terms, term_blocks)

@@ -1,5 +1,6 @@
 """The compiled (numba) and numpy sparse kernels agree with each other and with dense algebra."""
 
+import os
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -210,3 +211,33 @@ def test_frobenius_fit_on_threads_matches_one_thread(dtype, monkeypatch):
     # The same thread count gives the same numbers, bit for bit.
     for a, b in zip(*fits[3]):
         np.testing.assert_array_equal(a, b)
+
+
+_FIT_AND_HASH = """
+import hashlib, numpy as np, scipy.sparse as sp, warnings
+from topicmf.models import NMF, PLSA
+warnings.simplefilter("ignore")
+rng = np.random.RandomState(0)
+X = sp.csr_array(sp.random(2000, 3000, density=0.01, random_state=rng, dtype=np.float32) * 3)
+digest = hashlib.sha256()
+for model in (NMF(10, beta_loss="kullback-leibler", max_iter=30, tol=0, random_state=0,
+                  engine="numba"),
+              PLSA(10, max_iter=30, tol=0, random_state=0, engine="numba")):
+    model.fit(X)
+    digest.update(model.components_.tobytes() + model.doc_topic_.tobytes())
+print(digest.hexdigest())
+"""
+
+
+@pytest.mark.skipif(not _kernels.numba_available(), reason="needs numba")
+def test_fresh_compilation_and_numba_cache_give_the_same_numbers(tmp_path):
+    """The first run on a machine compiles the kernels, later runs load them from numba's
+    cache; both must give the same bits (a fast-math flag once made them differ)."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    runs = [subprocess.run([sys.executable, "-c", _FIT_AND_HASH], env=env, capture_output=True,
+                           text=True, check=True).stdout.strip() for _ in range(2)]
+    assert any(tmp_path.rglob("*.nbi")), "the first run should have filled the cache"
+    assert runs[0] == runs[1]

@@ -14,8 +14,15 @@ from numba import njit, prange
 
 from ._kernels import chunk_bounds, n_threads
 
+# Every fast-math liberty but "arcp" (division by multiplying with an approximate reciprocal):
+# with it, KL-NMF gave different last digits when freshly compiled than when loaded from
+# numba's cache (20 Newsgroups, 4,000 documents, K = 10, 30 iterations: 106086.5047 against
+# 106086.5034), so a first run and later runs disagreed. Without it both agree; "reassoc"
+# alone (what vectorizes the dot products) was 40 % slower.
+_FASTMATH = {"reassoc", "nnan", "ninf", "nsz", "contract", "afn"}
 
-@njit(inline="always", cache=True, fastmath=True)
+
+@njit(inline="always", cache=True, fastmath=_FASTMATH)
 def _dot(A, d, BT, t):
     """(A @ BT.T)[d, t]: one entry of W H, summed in the same order in every kernel."""
     total = A[d, 0] * BT[t, 0]
@@ -24,7 +31,7 @@ def _dot(A, d, BT, t):
     return total
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, cache=True, fastmath=_FASTMATH)
 def _ratio_pass(indptr, indices, data, W, HT, offset, bounds, want_rows, want_cols, loglik, RHt,
                 parts):
     k = W.shape[1]
@@ -65,7 +72,7 @@ def ratio_pass(X, W, HT, *, rows: bool, cols: bool, offset=None):
     return loglik, (RHt if rows else None), WtR
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, cache=True, fastmath=_FASTMATH)
 def _kl_update(indptr, indices, data, W, HT, h_sums, bounds, loglik, W_next, parts):
     k = W.shape[1]
     tiny = np.finfo(W.dtype).tiny

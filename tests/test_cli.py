@@ -321,3 +321,22 @@ def test_output_cut_short_by_the_reader_is_not_an_error(two_topic_folder, tmp_pa
                           text=True)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr and done.stdout.count("\n") == 1
+
+
+def test_background_reaches_plsa_and_is_refused_without_it(two_topic_folder, tmp_path, capsys):
+    for value in ("0", "0.5"):
+        out = tmp_path / f"b{value}"
+        status, _, _ = run(["analyze", two_topic_folder, "--topics", 2, "--model", "nmf,plsa",
+                            "--background", value, "--out", out, "--quiet"], capsys)
+        assert status == 0
+        assert load_analysis(out / "plsa").model.background == float(value)
+    plain = load_analysis(tmp_path / "b0" / "plsa").model.components_
+    mixed = load_analysis(tmp_path / "b0.5" / "plsa").model.components_
+    assert abs(plain - mixed).max() > 1e-3  # the weight changes the fit
+    status, _, err = run(["analyze", two_topic_folder, "--topics", 2, "--background", "0.5",
+                          "--out", tmp_path / "nmf"], capsys)
+    assert_one_line_error(status, err, "--background", "--model plsa")
+    assert not (tmp_path / "nmf").exists()
+    status, _, err = run(["analyze", two_topic_folder, "--topics", 2, "--model", "plsa",
+                          "--background", "1.5", "--out", tmp_path / "bad"], capsys)
+    assert_one_line_error(status, err, "--background", "[0, 1)")

@@ -102,6 +102,10 @@ def _build_parser() -> argparse.ArgumentParser:
                          help="use 1 + log(tf) in TF-IDF (default: off; see the README)")
     analyze.add_argument("--max-iter", type=int, metavar="N",
                          help="iterations for NMF / PLSA (default: the model's)")
+    analyze.add_argument("--background", type=float, metavar="B",
+                         help="PLSA only: weight in [0, 1) of the corpus-wide word distribution "
+                              "that takes the words every document uses (default: 0.8; 0 is "
+                              "plain PLSA)")
     analyze.add_argument("--top-n", type=int, default=10, metavar="N",
                          help="terms shown per topic (default: 10)")
     analyze.add_argument("--stopwords", metavar="FILE", action="append", default=[],
@@ -170,6 +174,12 @@ def _run_analyze(args) -> int:
     from .tokenize import Tokenizer, read_word_file
 
     _check_topics(args.topics)
+    if args.background is not None and "plsa" not in args.model:
+        raise InvalidParameterError("--background applies to PLSA only; add --model plsa "
+                                    "(or a list with plsa) or leave --background out.")
+    if args.background is not None and not 0 <= args.background < 1:
+        raise InvalidParameterError(f"--background must be in [0, 1), e.g. 0.8 (the default) or "
+                                    f"0 for plain PLSA; got {args.background}.")
     tokenizer = Tokenizer(
         args.lang,
         stopwords=[w for f in args.stopwords for w in read_word_file(f)],
@@ -182,7 +192,7 @@ def _run_analyze(args) -> int:
             corpus, args.topics, models=args.model, tokenizer=tokenizer, min_df=args.min_df,
             max_df=args.max_df, max_terms=args.max_terms, sublinear_tf=args.sublinear_tf,
             random_state=args.seed, max_iter=args.max_iter, top_n=args.top_n,
-            progress=progress)
+            progress=progress, background=args.background)
     written = write_outputs(results, out, command=["topicmf", *sys.argv[1:]])
     if args.json:
         summaries = [result_summary(r) for r in results]

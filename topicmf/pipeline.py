@@ -160,8 +160,10 @@ def prepare(corpus: Corpus, *, tokenizer: Tokenizer | None = None, min_df=DEFAUL
 
 def fit_prepared(prepared: Prepared, n_topics: int, *, model: str = DEFAULTS["model"],
                  random_state: int | None = DEFAULTS["seed"], max_iter: int | None = None,
-                 top_n: int = DEFAULTS["top_n"], progress: Progress | None = None) -> TopicResult:
-    """Fit one model on a prepared corpus."""
+                 top_n: int = DEFAULTS["top_n"], progress: Progress | None = None,
+                 background: float | None = None) -> TopicResult:
+    """Fit one model on a prepared corpus. ``background`` sets PLSA's background weight
+    (None: PLSA's default); other models ignore it."""
     check_choice(model, "model", tuple(MODELS))
     check_int(n_topics, "n_topics", low=1, high=1000)
     top_n = check_int(top_n, "top_n", low=1, high=1000)
@@ -172,6 +174,8 @@ def fit_prepared(prepared: Prepared, n_topics: int, *, model: str = DEFAULTS["mo
     iterations = "max_iter" if "max_iter" in defaults else "passes" if "passes" in defaults else None
     if max_iter is not None and iterations:
         params[iterations] = max_iter
+    if background is not None and "background" in defaults:
+        params["background"] = background
     if progress is not None and "callback" in defaults:
         total = max_iter or defaults.get(iterations)
         params["callback"] = lambda n_iter, objective: progress("fit", n_iter, total)
@@ -214,7 +218,7 @@ def analyze(corpus: Corpus, n_topics: int, *, model: str = DEFAULTS["model"],
             max_df=DEFAULTS["max_df"], max_terms=DEFAULTS["max_terms"],
             sublinear_tf: bool = DEFAULTS["sublinear_tf"], random_state: int | None = DEFAULTS["seed"],
             max_iter: int | None = None, top_n: int = DEFAULTS["top_n"],
-            progress: Progress | None = None) -> TopicResult:
+            progress: Progress | None = None, background: float | None = None) -> TopicResult:
     """Tokenize, vectorize and factorize a corpus; return the topics and document vectors.
 
     Documents left with no term after pruning are not fitted: a TopicmfWarning names them and
@@ -223,7 +227,7 @@ def analyze(corpus: Corpus, n_topics: int, *, model: str = DEFAULTS["model"],
     return analyze_many(corpus, n_topics, models=(model,), tokenizer=tokenizer, min_df=min_df,
                         max_df=max_df, max_terms=max_terms, sublinear_tf=sublinear_tf,
                         random_state=random_state, max_iter=max_iter, top_n=top_n,
-                        progress=progress)[0]
+                        progress=progress, background=background)[0]
 
 
 def analyze_many(corpus: Corpus, n_topics: int, *, models=(DEFAULTS["model"],),
@@ -231,7 +235,8 @@ def analyze_many(corpus: Corpus, n_topics: int, *, models=(DEFAULTS["model"],),
                  max_df=DEFAULTS["max_df"], max_terms=DEFAULTS["max_terms"],
                  sublinear_tf: bool = DEFAULTS["sublinear_tf"], random_state: int | None = DEFAULTS["seed"],
                  max_iter: int | None = None, top_n: int = DEFAULTS["top_n"],
-                 progress: Progress | None = None) -> list[TopicResult]:
+                 progress: Progress | None = None,
+                 background: float | None = None) -> list[TopicResult]:
     """Like :func:`analyze` for several models on one tokenization and one vocabulary."""
     models = list(models)
     if not models:
@@ -242,7 +247,8 @@ def analyze_many(corpus: Corpus, n_topics: int, *, models=(DEFAULTS["model"],),
     prepared = prepare(corpus, tokenizer=tokenizer, min_df=min_df, max_df=max_df,
                        max_terms=max_terms, sublinear_tf=sublinear_tf, progress=progress)
     return [fit_prepared(prepared, n_topics, model=name, random_state=random_state,
-                         max_iter=max_iter, top_n=top_n, progress=progress) for name in models]
+                         max_iter=max_iter, top_n=top_n, progress=progress,
+                         background=background) for name in models]
 
 
 def _drop_empty_documents(dtm: DocTermMatrix) -> tuple[DocTermMatrix, np.ndarray]:

@@ -55,6 +55,28 @@ def test_ratio_pass_matches_dense_reference(engine, shape, dtype):
     np.testing.assert_array_equal(only_rows, RHt)
 
 
+@pytest.mark.skipif(not _kernels.numba_available(), reason="needs numba")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", CASES)
+@pytest.mark.parametrize("with_offset", [False, True])
+def test_term_statistics_gathered_from_x_transposed_match_dense_reference(shape, dtype,
+                                                                          with_offset):
+    """R.T @ W summed per chunk of documents, or read term by term from X^T: same numbers."""
+    X, W, HT = random_case(*shape, dtype, seed=3)
+    offset = np.random.RandomState(2).rand(X.shape[1]).astype(dtype) if with_offset else None
+    expected = dense_reference(X, W, HT, offset)
+    rtol = 1e-4 if dtype == np.float32 else 1e-10
+    XT = _kernels.transpose(X)
+    loglik, RHt, WtR = _kernels.ratio_pass(X, W, HT, engine="numba", offset=offset, XT=XT)
+    for got, want in zip((loglik, RHt, WtR), expected):
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol)
+    assert WtR.dtype == dtype and WtR.shape == HT.shape
+    scattered = _kernels.ratio_pass(X, W, HT, engine="numba", offset=offset)
+    np.testing.assert_array_equal(loglik, scattered[0])
+    np.testing.assert_array_equal(RHt, scattered[1])
+    np.testing.assert_allclose(WtR, scattered[2], rtol=rtol, atol=rtol)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", CASES)
 @pytest.mark.parametrize("engine", ENGINES)

@@ -573,13 +573,26 @@ def test_frobenius_transposes_x_only_when_that_saves_memory(monkeypatch):
     rng = np.random.RandomState(0)
     X = sp.csr_array(sp.random(200, 50, density=0.1, random_state=rng, dtype=np.float32))
     # X: 1,000 entries of 8 bytes; partial sums: threads x K x 50 terms x 4 bytes.
-    assert nmf_module._transpose_if_smaller(X, 2, 2) is None  # 800 bytes of sums
-    XT = nmf_module._transpose_if_smaller(X, 40, 2)  # 16,000 bytes of sums
+    assert _kernels.transpose_if_smaller(X, 2, 2) is None  # 800 bytes of sums
+    XT = _kernels.transpose_if_smaller(X, 40, 2)  # 16,000 bytes of sums
     np.testing.assert_array_equal(XT.toarray(), X.toarray().T)
     # Both ways fit the same model, up to the order of the sums.
     fits = []
     for choice in (lambda X, k, n: None, lambda X, k, n: _kernels.transpose(X)):
-        monkeypatch.setattr(nmf_module, "_transpose_if_smaller", choice)
+        monkeypatch.setattr(_kernels, "transpose_if_smaller", choice)
         fits.append(NMF(3, random_state=0, max_iter=30, tol=0).fit(X))
     np.testing.assert_allclose(fits[0].components_, fits[1].components_, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(fits[0].doc_topic_, fits[1].doc_topic_, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.skipif(not _kernels.numba_available(), reason="needs numba")
+def test_plsa_term_statistics_from_x_transposed_fit_the_same_model(monkeypatch):
+    rng = np.random.RandomState(0)
+    X = sp.csr_array(sp.random(200, 50, density=0.1, random_state=rng, dtype=np.float32) * 4)
+    fits = []
+    for choice in (lambda X, k, n: None, lambda X, k, n: _kernels.transpose(X)):
+        monkeypatch.setattr(_kernels, "transpose_if_smaller", choice)
+        fits.append(PLSA(3, random_state=0, max_iter=30, tol=0, engine="numba").fit(X))
+    np.testing.assert_allclose(fits[0].components_, fits[1].components_, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(fits[0].doc_topic_, fits[1].doc_topic_, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(fits[0].history_, fits[1].history_, rtol=1e-6)

@@ -65,12 +65,16 @@ class NMF(LatentFactorModel):
                 # No (nnz x n_topics) temporaries here: one block of rows per thread for W,
                 # one block of terms per thread for H.
                 n = _kernels.n_threads()
-                XT = _transpose_if_smaller(X, k, n)
+                # X^T's rows let the H update gather; on 20 Newsgroups at K = 100 that cut an
+                # iteration from 107-114 ms to 76-95 ms, at K = 20 it made no difference.
+                XT = _kernels.transpose_if_smaller(X, k, n)
                 sweep = partial(_frobenius_sweep, X, _kernels.balanced_blocks(X, n),
                                 engine=engine, x_sq=_kernels.row_sq_norms(X), XT=XT)
             else:
+                # The compiled engine's second pass reads the terms' rows of X^T.
                 sweep = partial(_kl_sweep, X, _kernels.fit_blocks(X, k, engine),
-                                engine=engine, constant=_kl_constant(X))
+                                engine=engine, constant=_kl_constant(X),
+                                XT=_kernels.transpose(X) if engine == "numba" else None)
             (W, H), history = self._iterate(sweep, (W, H))
         # H may be a transposed view into the sweep's buffers: keep a compact copy only.
         self.doc_topic_, self.components_ = W, np.ascontiguousarray(H)
@@ -128,17 +132,6 @@ def _kl_w_step(X, W, HT, h_sums, engine):
     return loss, W * RHt / (h_sums + _eps(W.dtype))
 
 
-def _transpose_if_smaller(X, k: int, n_threads: int):
-    """X^T as CSR when it takes less memory than the n_terms x K sums of X_b^T W_b that each
-    of ``n_threads`` row blocks would keep (at K = 100 on 20 Newsgroups 13 MB against 50 MB;
-    at K = 20, 10 MB against 13 MB, and then None). Products with X^T's rows gather, so the H
-    update runs over blocks of terms with no partial sums; on 20 Newsgroups at K = 100 that
-    cut an iteration from 107-114 ms to 76-95 ms, at K = 20 it made no difference."""
-    partial_sums = n_threads * k * X.shape[1] * X.dtype.itemsize
-    matrix = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
-    return _kernels.transpose(X) if matrix < partial_sums else None
-
-
 def _frobenius_sweep(X, blocks, state, engine="numpy", x_sq=None, XT=None):
     """One iteration: W updated block by block, then H block of terms by block of terms.
 
@@ -147,7 +140,7 @@ def _frobenius_sweep(X, blocks, state, engine="numpy", x_sq=None, XT=None):
     norms of X, computed once per fit. The row blocks run on threads
     (:func:`_kernels.parallel_map`), as does the H update over blocks of terms. X^T @ W is
     summed over the row blocks (X_b^T W_b, added in block order) or, when ``XT`` (X^T as CSR,
-    see :func:`_transpose_if_smaller`) is given, read per block of terms from its rows.
+    see :func:`_kernels.transpose_if_smaller`) is given, read per block of terms from its rows.
     ``engine`` does not matter here (scipy's sparse products are the fastest measured); it
     is taken for a uniform sweep signature.
     """
@@ -197,9 +190,11 @@ def _sum_in_order(arrays: list[np.ndarray]) -> np.ndarray:
     return total
 
 
-def _kl_sweep(X, blocks, state, engine="numpy", constant=None):
+def _kl_sweep(X, blocks, state, engine="numpy", constant=None, XT=None):
     """One iteration: W from the ratios X / (W H) block by block, then H from the summed
-    ratios with the new W. ``constant`` is :func:`_kl_constant` of X, computed once per fit."""
+    ratios with the new W. ``constant`` is :func:`_kl_constant` of X, computed once per fit;
+    ``XT`` (X^T as CSR, for the compiled engine's pass over the terms) too, when the sweep
+    has a single block."""
     W, H = state
     constant = _kl_constant(X) if constant is None else constant
     HT, h_sums = np.ascontiguousarray(H.T), H.sum(axis=1)
@@ -209,8 +204,8 @@ def _kl_sweep(X, blocks, state, engine="numpy", constant=None):
     loss = 0.0
     for block in blocks:
         X_block, W_block = _kernels.take_rows(X, block), W[block]
-        loglik, W_block_next, block_RtW = _kernels.kl_update(X_block, W_block, HT, h_sums,
-                                                              engine)
+        loglik, W_block_next, block_RtW = _kernels.kl_update(
+            X_block, W_block, HT, h_sums, engine, XT=XT if len(blocks) == 1 else None)
         loss += constant[block].sum() - loglik.sum() + W_block.sum(axis=0) @ h_sums
         W_next[block] = W_block_next
         if RtW is None:

@@ -112,8 +112,12 @@ class PLSA(LatentFactorModel):
                 theta = _kernels.normalize_rows(
                     rng.uniform(size=(X.shape[0], k)).astype(X.dtype))
             theta[X.sum(axis=1) == 0] = 1.0 / k
+            # The compiled engine reads the term statistics from X^T when that copy is
+            # smaller than the per-thread partial sums it replaces.
+            XT = (_kernels.transpose_if_smaller(X, k, _kernels.n_threads())
+                  if engine == "numba" else None)
             sweep = partial(_em_sweep, X, _kernels.fit_blocks(X, k, engine), engine=engine,
-                            offset=self._offset(X.dtype), log_scale=self._log_scale(X))
+                            offset=self._offset(X.dtype), log_scale=self._log_scale(X), XT=XT)
             (theta, phi), history = self._iterate(sweep, (theta, phi), maximize=True)
         # phi may be a transposed view into the sweep's buffers: keep a compact copy only.
         self.doc_topic_, self.components_ = theta, np.ascontiguousarray(phi)
@@ -140,9 +144,10 @@ def _fold_in_step(X, theta, phiT, engine, offset=None):
     return loglik, _kernels.normalize_rows(theta * RHt)
 
 
-def _em_sweep(X, blocks, state, engine="numpy", offset=None, log_scale=0.0):
+def _em_sweep(X, blocks, state, engine="numpy", offset=None, log_scale=0.0, XT=None):
     """One EM step: theta updated block by block, phi from the summed statistics; each block
-    is a single pass over its ratios X / (theta phi + offset)."""
+    is a single pass over its ratios X / (theta phi + offset), or, with ``XT`` (X^T as CSR,
+    compiled engine, a single block), one over the rows of X and one over those of X^T."""
     theta, phi = state
     phiT = np.ascontiguousarray(phi.T)
     theta_next = np.empty_like(theta)
@@ -151,7 +156,8 @@ def _em_sweep(X, blocks, state, engine="numpy", offset=None, log_scale=0.0):
     for block in blocks:
         X_block, theta_block = _kernels.take_rows(X, block), theta[block]
         loglik, RHt, RtTheta = _kernels.ratio_pass(X_block, theta_block, phiT, engine=engine,
-                                                   offset=offset)
+                                                   offset=offset,
+                                                   XT=XT if len(blocks) == 1 else None)
         log_likelihood += loglik.sum()
         theta_next[block] = _kernels.normalize_rows(theta_block * RHt)
         if counts is None:

@@ -302,8 +302,8 @@ class Tokenizer:
                                    initargs=(self.get_config(), self.engine))
         try:
             # map yields chunks in input order, so the output matches the serial path exactly.
-            for packed in pool.map(_tokenize_chunk, chunks):
-                result.extend(_unpack(packed))
+            for tokens in pool.map(_tokenize_chunk, chunks):
+                result.extend(tokens)
                 if progress is not None:
                     progress(len(result))
         except BaseException:
@@ -456,15 +456,5 @@ def _init_worker(config: dict, engine: str = "auto") -> None:
     _worker_tokenizer.engine = engine
 
 
-# Token lists travel back from the workers as one string per chunk: pickling millions of short
-# strings costs more than the tokenizing saves. Tokens never hold these control characters
-# (Latin tokens are letters, digits, ' and -; Chinese tokens are Han characters).
-_TOKEN_SEP, _DOC_SEP = "\x1f", "\x1e"
-
-
-def _tokenize_chunk(texts: list[str]) -> str:
-    return _DOC_SEP.join(_TOKEN_SEP.join(_worker_tokenizer(text)) for text in texts)
-
-
-def _unpack(packed: str) -> list[list[str]]:
-    return [doc.split(_TOKEN_SEP) if doc else [] for doc in packed.split(_DOC_SEP)]
+def _tokenize_chunk(texts: list[str]) -> list[list[str]]:
+    return [_worker_tokenizer(text) for text in texts]

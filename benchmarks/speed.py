@@ -13,7 +13,10 @@ once with topicmf's tokenizer and ``vectorize`` defaults and cached as .npz unde
 under their corpus and K; the table shows those of the current corpus and K. Every row runs
 in a fresh subprocess, so its peak memory (the process's VmHWM after the fit minus the
 resident size just before it, the peak reset there, the objective computed after) is its own;
-every row first runs once on a small slice, so imports and compilation are not counted. Everyone gets the same float32 matrix, the same
+every row first runs once on a small slice, so imports and compilation are not counted. The
+resident size moved by up to 60 MB between runs of the same fit on this machine, so each row
+is also fitted once more (3 iterations) under tracemalloc: "traced" is the peak of the memory
+the fit allocated, which does not depend on the operating system. Everyone gets the same float32 matrix, the same
 start (NNDSVDa for NMF) and the same iteration count (tol = 0). The objective of every row is
 recomputed here the same way: ||X - W H||_F for Frobenius NMF and LSA, D(X || W H) for
 KL-NMF, and for PLSA the same divergence with P(w | d) scaled by the document lengths (plain PLSA,
@@ -107,7 +110,8 @@ def _ours(name, k: int, **params):
 
 def run_row(row: str, X, k: int, max_iter: int | None = None):
     """Fit one row's model on X; return (a function computing the objective, iterations).
-    ``max_iter`` replaces our iterative models' iteration count."""
+    ``max_iter`` replaces the iteration count of the iterative models (ours and scikit-learn's
+    NMF)."""
     from sklearn.decomposition import NMF as SkNMF, TruncatedSVD
 
     if row in ("ours_nmf_fro", "ours_nmf_fro_numpy"):
@@ -136,8 +140,8 @@ def run_row(row: str, X, k: int, max_iter: int | None = None):
                                "sk_cd": ("cd", "frobenius", 200),
                                "sk_mu_kl": ("mu", "kullback-leibler", 100),
                                "sk_mu_kl_counts": ("mu", "kullback-leibler", 100)}[row]
-        m = SkNMF(k, solver=solver, beta_loss=beta, init="nndsvda", tol=0.0, max_iter=iters,
-                  random_state=0)
+        m = SkNMF(k, solver=solver, beta_loss=beta, init="nndsvda", tol=0.0,
+                  max_iter=max_iter or iters, random_state=0)
         W = m.fit_transform(X)
         loss = frobenius if beta == "frobenius" else divergence
         return lambda: loss(X, W, m.components_), m.n_iter_
@@ -230,7 +234,25 @@ def child(row: str, cache: Path, k: int, fraction: Fraction) -> None:
         run_row(row, X, k, max_iter=1)
         first = time.perf_counter() - start
         result["iter_seconds"] = (seconds - first) / max(n_iter - 1, 1)
+    if row != "floor":
+        result["traced_mb"] = traced_peak(row, X, k) / 2**20
     print(json.dumps(result))
+
+
+def traced_peak(row: str, X, k: int) -> int:
+    """Bytes of the largest amount of memory the row's fit holds at once, counted by
+    tracemalloc (numpy and scipy arrays are traced; memory numba allocates inside compiled
+    code is not, and the kernels allocate their outputs outside it). Unlike the resident size
+    this does not depend on what the operating system reclaims or maps in. Iterative fits run
+    3 iterations: every iteration allocates the same."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        run_row(row, X, k, max_iter=3)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
 
 
 def measure(row: str, fraction: Fraction, args: argparse.Namespace) -> dict:
@@ -243,7 +265,8 @@ def measure(row: str, fraction: Fraction, args: argparse.Namespace) -> dict:
         out = subprocess.run(command, capture_output=True, text=True, check=True)
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     result = {key: statistics.median(r[key] for r in runs)
-              for key in ("seconds", "peak_mb", "objective", "n_iter", "iter_seconds")
+              for key in ("seconds", "peak_mb", "objective", "n_iter", "iter_seconds",
+                          "traced_mb")
               if key in runs[0]}
     result["nnz"], result["shape"] = runs[0]["nnz"], runs[0]["shape"]
     result["repeats"], result["load"] = args.repeats, os.getloadavg()
@@ -313,10 +336,12 @@ def print_table(name: str, k: int, results: dict) -> None:
     base_mb = (any_row["nnz"] * 8 + (n_docs + 1) * 4) / 2**20
     base_mb += (n_docs + n_terms) * k * 4 / 2**20
     print(f"X + factors: {base_mb:.1f} MB; 'peak / (X + factors)' is (X + the fit's peak above "
-          f"the resident size before it) / (X + factors)")
+          f"the resident size before it) / (X + factors); 'traced' is the same with the peak "
+          f"of the memory the fit allocated, counted by tracemalloc")
     print("| row | matrix | iters | time s | iter / floor | peak MB | peak / (X + factors) | "
-          "objective | time ours / theirs | objective ours / theirs | runs | load (1 min) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "traced MB | traced / (X + factors) | objective | time ours / theirs | "
+          "objective ours / theirs | runs | load (1 min) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     matrix_mb = (any_row["nnz"] * 8 + (n_docs + 1) * 4) / 2**20
     for row, (kind, rival) in ALL_ROWS.items():
         if row not in results:
@@ -330,9 +355,13 @@ def print_table(name: str, k: int, results: dict) -> None:
             obj_ratio = f"{r['objective'] / results[rival]['objective']:.4f}"
         objective = "" if row == "floor" else f"{r['objective']:.6g}"
         relative = (matrix_mb + r["peak_mb"]) / base_mb
+        traced = traced_relative = ""
+        if "traced_mb" in r:
+            traced = f"{r['traced_mb']:.0f}"
+            traced_relative = f"{(matrix_mb + r['traced_mb']) / base_mb:.1f}"
         print(f"| {row} | {kind} | {r['n_iter']:g} | {r['seconds']:.3f} | {per_iter} | "
-              f"{r['peak_mb']:.0f} | {relative:.1f} | {objective} | {ratio} | {obj_ratio} | "
-              f"{r['repeats']} | {r['load'][0]:.1f} |")
+              f"{r['peak_mb']:.0f} | {relative:.1f} | {traced} | {traced_relative} | "
+              f"{objective} | {ratio} | {obj_ratio} | {r['repeats']} | {r['load'][0]:.1f} |")
 
 
 def print_scale_table(name: str, k: int, results: dict) -> None:

@@ -102,18 +102,20 @@ def row_view(X, block: slice):
 _POOL: dict[int, ThreadPoolExecutor] = {}
 
 
-def parallel_map(fn, items) -> list:
-    """``[fn(item) for item in items]``, on threads when there is more than one item.
+def parallel_map(fn, items, workers: int | None = None) -> list:
+    """``[fn(item) for item in items]``, on up to ``workers`` threads (default: one per item)
+    when there is more than one item.
 
     For work that releases the GIL: scipy's sparse products and numpy's array operations.
     """
     items = list(items)
-    if len(items) <= 1:
+    workers = min(len(items), workers or len(items))
+    if workers <= 1:
         return [fn(item) for item in items]
-    pool = _POOL.get(len(items))
+    pool = _POOL.get(workers)
     if pool is None:
-        pool = _POOL[len(items)] = ThreadPoolExecutor(max_workers=len(items),
-                                                      thread_name_prefix="topicmf")
+        pool = _POOL[workers] = ThreadPoolExecutor(max_workers=workers,
+                                                   thread_name_prefix="topicmf")
     return list(pool.map(fn, items))
 
 

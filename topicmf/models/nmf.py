@@ -147,13 +147,14 @@ def _frobenius_sweep(X, blocks, state, engine="numpy", x_sq=None, XT=None):
     W, H = state
     x_sq = _kernels.row_sq_norms(X) if x_sq is None else x_sq
     HT = np.ascontiguousarray(H.T)
-    if XT is None:
-        bounds = np.linspace(0, HT.shape[0], len(blocks) + 1).astype(int)
-        term_blocks = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
-    else:
-        term_blocks = _kernels.balanced_blocks(XT, len(blocks))
+    bounds = np.linspace(0, HT.shape[0], len(blocks) + 1).astype(int)
+    term_blocks = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
     HHt = _sum_in_order(_kernels.parallel_map(lambda block: HT[block].T @ HT[block],
                                               term_blocks))
+    # The H update's temporaries stay small: blocks of about 1 MB of H^T, len(blocks) threads.
+    per_block = max(1, (1 << 20) // (HT.shape[1] * HT.itemsize))
+    update_blocks = [slice(a, min(a + per_block, HT.shape[0]))
+                     for a in range(0, HT.shape[0], per_block)]
     W_next = np.empty_like(W)
 
     def rows(block):
@@ -178,7 +179,7 @@ def _frobenius_sweep(X, blocks, state, engine="numpy", x_sq=None, XT=None):
         np.divide(numerator, denominator, out=HT_next[block])
         _kernels.flush_subnormals(HT_next[block])
 
-    _kernels.parallel_map(terms, term_blocks)
+    _kernels.parallel_map(terms, update_blocks, workers=len(blocks))
     return loss, (W_next, HT_next.T)
 
 
@@ -235,12 +236,14 @@ def nndsvd(X, k, rng, *, fill: bool):
     """NNDSVD factors (Boutsidis & Gallopoulos 2008); with ``fill`` zeros become the mean of X
     (NNDSVDa), which multiplicative updates need, as they can never move an entry off zero."""
     n_docs, n_terms = X.shape
+    # The factors are allocated after the SVD, whose own peak is the largest of the fit.
+    U, S, VT = randomized_svd(X, k, random_state=rng, flip_sign=False) if X.nnz else (None,) * 3
     W = np.zeros((n_docs, k), dtype=X.dtype)
     H = np.zeros((k, n_terms), dtype=X.dtype)
     if X.nnz:
-        U, S, VT = randomized_svd(X, k, random_state=rng, flip_sign=False)
         for j in range(k):
             W[:, j], H[j] = _nndsvd_pair(U[:, j], S[j], VT[j])
+        del U, VT
     if fill:
         mean = X.sum() / (n_docs * n_terms)
         W[W == 0] = mean

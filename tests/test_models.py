@@ -569,6 +569,7 @@ def test_stopping_judges_the_last_ten_iterations_not_one():
     assert len(_run_scripted([1.0] * 60, tol=1e-3, max_iter=50)) == 1
 
 
+@pytest.mark.filterwarnings("ignore::topicmf.errors.ConvergenceWarning")  # fixed iterations
 def test_frobenius_transposes_x_only_when_that_saves_memory(monkeypatch):
     rng = np.random.RandomState(0)
     X = sp.csr_array(sp.random(200, 50, density=0.1, random_state=rng, dtype=np.float32))
@@ -586,6 +587,7 @@ def test_frobenius_transposes_x_only_when_that_saves_memory(monkeypatch):
 
 
 @pytest.mark.skipif(not _kernels.numba_available(), reason="needs numba")
+@pytest.mark.filterwarnings("ignore::topicmf.errors.ConvergenceWarning")  # fixed iterations
 def test_plsa_term_statistics_from_x_transposed_fit_the_same_model(monkeypatch):
     rng = np.random.RandomState(0)
     X = sp.csr_array(sp.random(200, 50, density=0.1, random_state=rng, dtype=np.float32) * 4)

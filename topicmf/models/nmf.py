@@ -13,6 +13,7 @@ from . import _kernels
 from .base import MAX_TOPICS, LatentFactorModel
 
 BETA_LOSSES = ("frobenius", "kullback-leibler")
+_H_BLOCK_BYTES = 1 << 20  # the Frobenius H update's blocks of H^T
 INITS = ("nndsvda", "nndsvd", "random")
 
 
@@ -152,7 +153,7 @@ def _frobenius_sweep(X, blocks, state, engine="numpy", x_sq=None, XT=None):
     HHt = _sum_in_order(_kernels.parallel_map(lambda block: HT[block].T @ HT[block],
                                               term_blocks))
     # The H update's temporaries stay small: blocks of about 1 MB of H^T, len(blocks) threads.
-    per_block = max(1, (1 << 20) // (HT.shape[1] * HT.itemsize))
+    per_block = max(1, _H_BLOCK_BYTES // (HT.shape[1] * HT.itemsize))
     update_blocks = [slice(a, min(a + per_block, HT.shape[0]))
                      for a in range(0, HT.shape[0], per_block)]
     W_next = np.empty_like(W)

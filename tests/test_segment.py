@@ -89,11 +89,23 @@ def test_tokenizer_engines_give_the_same_tokens():
             "Mixed text: 新創公司推出量子雲平台 in 2024, the AI era; 二十個 三個 第一",
             "only english words here", "。，、", "", "鮟鱇掏心掏肺 abc 〇〇 𠀀"]
     settings = dict(userdict=["量子雲平台 5 n", "上漲 0"], stopwords=["審慎"])
-    fast = Tokenizer(**settings).tokenize_many(docs, n_jobs=1)
+    compiled = Tokenizer(**settings, engine="compiled")
+    fast = compiled.tokenize_many(docs, n_jobs=1)
+    assert compiled._segmenter is not None
     reference = Tokenizer(**settings, engine="jieba").tokenize_many(docs, n_jobs=1)
     assert fast == reference
     assert fast[0][:3] == ["台積電", "tsmc", "股價"]  # Latin tokens stay in document order
     assert "量子雲平台" in fast[1] and "審慎" not in fast[0]
+
+
+def test_auto_engine_loads_the_compiled_copy_only_for_large_inputs(monkeypatch):
+    """Loading it takes about a second, more than jieba needs for a small corpus."""
+    tok = Tokenizer()
+    small = tok.tokenize_many(["股價上漲", "總統選舉"], n_jobs=1)
+    assert tok._segmenter is None
+    monkeypatch.setattr("topicmf.tokenize._COMPILED_MIN_CHARS", 5)
+    assert tok.tokenize_many(["股價上漲", "總統選舉"], n_jobs=1) == small
+    assert tok._segmenter is not None
 
 
 def test_tokenizer_engine_is_checked_and_not_part_of_the_config():

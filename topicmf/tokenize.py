@@ -202,6 +202,8 @@ class Tokenizer:
         # spans one). Latin-script tokens go in between, before the first word after them.
         original = "\n".join(pieces[1::2])
         simplified = self._to_simplified(original)
+        if simplified == original:  # compared once here; _add_chinese then tests identity
+            simplified = original
         starts, ends = self._word_bounds(simplified)
         offset = 0  # where the next Han run starts in original
         done = 0  # words placed so far
@@ -411,7 +413,7 @@ class Tokenizer:
         stop = self._stopword_set
         if self._segmenter is not None:  # it has dropped the words whose simplified form is
             tokens += (  # a stopword or a numeral; what is left is the original's stopwords
-                [original[a:b] for a, b in zip(starts, ends)] if original == simplified else
+                [original[a:b] for a, b in zip(starts, ends)] if original is simplified else
                 [t for t in (original[a:b] for a, b in zip(starts, ends)) if t not in stop])
             return
         words = [(original[a:b], simplified[a:b]) for a, b in zip(starts, ends)]

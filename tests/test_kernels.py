@@ -55,26 +55,91 @@ def test_ratio_pass_matches_dense_reference(engine, shape, dtype):
     np.testing.assert_array_equal(only_rows, RHt)
 
 
-@pytest.mark.skipif(not _kernels.numba_available(), reason="needs numba")
+needs_numba = pytest.mark.skipif(not _kernels.numba_available(), reason="needs numba")
+# A budget of 1 byte gives sub-ranges of ALIGN = 64 terms (the least): several per thread on
+# the 300 terms of the last case.
+BUDGETS = (None, 1)
+PLAN_CASES = CASES + [(25, 300, 4)]
+
+
+@needs_numba
+@pytest.mark.parametrize("budget", BUDGETS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", CASES)
-@pytest.mark.parametrize("with_offset", [False, True])
-def test_term_statistics_gathered_from_x_transposed_match_dense_reference(shape, dtype,
-                                                                          with_offset):
-    """R.T @ W summed per chunk of documents, or read term by term from X^T: same numbers."""
-    X, W, HT = random_case(*shape, dtype, seed=3)
-    offset = np.random.RandomState(2).rand(X.shape[1]).astype(dtype) if with_offset else None
-    expected = dense_reference(X, W, HT, offset)
-    rtol = 1e-4 if dtype == np.float32 else 1e-10
-    XT = _kernels.transpose(X)
-    loglik, RHt, WtR = _kernels.ratio_pass(X, W, HT, engine="numba", offset=offset, XT=XT)
-    for got, want in zip((loglik, RHt, WtR), expected):
-        np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol)
-    assert WtR.dtype == dtype and WtR.shape == HT.shape
-    scattered = _kernels.ratio_pass(X, W, HT, engine="numba", offset=offset)
-    np.testing.assert_array_equal(loglik, scattered[0])
-    np.testing.assert_array_equal(RHt, scattered[1])
-    np.testing.assert_allclose(WtR, scattered[2], rtol=rtol, atol=rtol)
+@pytest.mark.parametrize("shape", PLAN_CASES)
+def test_products_by_rows_and_by_terms_match_scipy(shape, dtype, budget):
+    from topicmf.models import _numba_kernels
+    X, W, HT = random_case(*shape, dtype, seed=4)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    plan = _kernels.term_plan(X, W.shape[1], budget=budget)
+    out = np.full(W.shape, np.nan, dtype=dtype)
+    np.testing.assert_allclose(_numba_kernels.rows_product(X, HT, out), X @ HT, rtol=rtol,
+                               atol=rtol)
+    out = np.full(HT.shape, np.nan, dtype=dtype)
+    np.testing.assert_allclose(_numba_kernels.cols_product(X, W, out, plan), X.T @ W,
+                               rtol=rtol, atol=rtol)
+    for engine in ENGINES:  # the dispatchers
+        np.testing.assert_allclose(_kernels.product_t(X, W, np.empty_like(HT), engine),
+                                   X.T @ W, rtol=rtol, atol=rtol)
+
+
+def test_term_plan_covers_the_terms_in_order_within_its_budget(monkeypatch):
+    X, _, _ = random_case(30, 1000, 5, np.float32, seed=5)
+    monkeypatch.setattr(_kernels, "n_threads", lambda: 3)
+    plan = _kernels.term_plan(X, 5, budget=3 * 5 * 4 * 150)  # 150 terms a sub-range at most
+    assert plan.sub[0] == 0 and plan.sub[-1] == 1000 and (np.diff(plan.sub) > 0).all()
+    assert (plan.sub[:-1] % _kernels.ALIGN == 0).all()  # cut at multiples of 64 only
+    assert plan.longest <= 150 and len(plan.parts) == 4 and plan.parts[-1] == len(plan.sub) - 1
+    assert (np.diff(plan.parts) >= 2).all()  # each thread: several sub-ranges
+    assert plan.buffer(5, np.float32).shape == (3, plan.longest + _kernels.ALIGN, 5)
+    assert plan.cursors.shape == (3, 30)
+
+
+@needs_numba
+@pytest.mark.parametrize("budget", BUDGETS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", PLAN_CASES)
+def test_updates_by_terms_are_the_textbook_steps(shape, dtype, budget):
+    """H^T updated in place, sub-range by sub-range, equals the dense formulas."""
+    from topicmf.models import _numba_kernels
+    X, W, HT = random_case(*shape, dtype, seed=6)
+    rtol = 2e-4 if dtype == np.float32 else 1e-10
+    plan = _kernels.term_plan(X, W.shape[1], budget=budget)
+    D, W64, H64 = X.toarray().astype(np.float64), W.astype(np.float64), HT.astype(np.float64)
+    WtW = W.T @ W
+    got = HT.copy()
+    _numba_kernels.frobenius_terms(X, W, got, WtW, plan)
+    np.testing.assert_allclose(got, H64 * (D.T @ W64) / (H64 @ (W64.T @ W64)), rtol=rtol,
+                               atol=rtol)
+    _, _, RtW = dense_reference(X, W, HT)
+    scale = np.random.RandomState(1).rand(W.shape[1]).astype(dtype)
+    got = HT.copy()
+    _numba_kernels.ratio_terms(X, W, got, scale, plan)
+    np.testing.assert_allclose(got, H64 * RtW * scale, rtol=rtol, atol=rtol)
+    # PLSA's single pass (with an offset, the background): the same statistics, phi^T in place.
+    offset = np.random.RandomState(2).rand(X.shape[1]).astype(dtype)
+    want_loglik, want_RHt, RtW = dense_reference(X, W, HT, offset)
+    got = HT.copy()
+    loglik, RHt = _numba_kernels.em_terms(X, W, got, plan, offset=offset)
+    np.testing.assert_allclose(got, H64 * RtW, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(RHt, want_RHt, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(loglik, want_loglik, rtol=rtol, atol=rtol)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", PLAN_CASES)
+def test_frobenius_rows_is_the_textbook_step(shape, dtype):
+    from topicmf.models import _numba_kernels
+    X, W, HT = random_case(*shape, dtype, seed=7)
+    rtol = 2e-4 if dtype == np.float32 else 1e-10
+    HHt = HT.T @ HT
+    want_gain, want_W = _kernels.frobenius_update(X, W, HT, HHt)  # the numpy step
+    got_W = W.copy()
+    gain = _numba_kernels.frobenius_rows(X, got_W, HT, HHt, update=False)
+    np.testing.assert_array_equal(got_W, W)
+    np.testing.assert_allclose(gain, want_gain, rtol=rtol, atol=rtol)
+    _numba_kernels.frobenius_rows(X, got_W, HT, HHt, update=True)
+    np.testing.assert_allclose(got_W, want_W, rtol=rtol, atol=rtol)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -119,18 +119,83 @@ def parallel_map(fn, items, workers: int | None = None) -> list:
     return list(pool.map(fn, items))
 
 
-def transpose(X):
-    """X^T as a CSR array (a copy): its rows are the terms, so products with it gather."""
-    return sp.csr_array(X.T)
+#: Rows per block of the compiled passes' dense products (BLAS), and the multiple that the
+#: cuts between threads' rows and terms are made at, so those blocks never depend on threads.
+ALIGN = 64
+
+#: Budget for the buffers of a pass by terms (all threads together): the sums of one
+#: sub-range of terms per thread, before they update that range of H in place. It is an
+#: eighth of the factors' size, within [1 MB, TERM_BUFFER_BYTES]: on 20 Newsgroups 1 MB at
+#: K = 20 and 3.9 MB at K = 100 (more sub-ranges cost each thread one more walk over the
+#: rows' cursors; with 1 MB at K = 100 a product by terms took 78 ms against 29 ms with 4 MB).
+TERM_BUFFER_BYTES = 4 * 2**20
 
 
-def transpose_if_smaller(X, k: int, n_threads: int):
-    """X^T as CSR when it takes less memory than the n_terms x K partial sums that
-    ``n_threads`` blocks of rows would each keep for the term statistics, else None (on 20
-    Newsgroups the copy is 13 MB; the sums are 10 MB at K = 20 and 50 MB at K = 100)."""
-    partial_sums = n_threads * k * X.shape[1] * X.dtype.itemsize
-    matrix = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
-    return transpose(X) if matrix < partial_sums else None
+class TermPlan:
+    """How the compiled passes by terms (see ``_numba_kernels``) split the terms of CSR X.
+
+    Thread c owns the sub-ranges [sub[s], sub[s + 1]) for s in parts[c]:parts[c + 1], the
+    threads' ranges holding about equal stored entries; ``cursors`` holds one position per
+    row and thread. A sub-range has at most ``max_terms`` terms (at least ``align``), and
+    every cut but the last is a multiple of ``align``.
+    """
+
+    def __init__(self, X, n_parts: int, max_terms: int, align: int = ALIGN):
+        counts = column_counts(X)
+        bounds = chunk_bounds(np.concatenate(([0], np.cumsum(counts))), n_parts)
+        sub, parts = [0], [0]
+        n_terms = X.shape[1]
+        # Every cut at a multiple of ALIGN (the compiled passes' blocks for BLAS).
+        inner = np.unique((bounds[1:-1] + align // 2) // align * align)
+        bounds = np.concatenate(([0], inner[(inner > 0) & (inner < n_terms)], [n_terms]))
+        step = max(align, max_terms // align * align)
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            sub.extend(list(range(int(a) + step, int(b), step)) + [int(b)])
+            parts.append(len(sub) - 1)
+        parts += [parts[-1]] * (n_parts + 1 - len(parts))  # threads left without terms
+        self.sub = np.asarray(sub, dtype=np.int64)
+        self.parts = np.asarray(parts, dtype=np.int64)
+        self.longest = int(np.diff(self.sub).max()) if len(self.sub) > 1 else 0
+        self.cursors = np.empty((len(self.parts) - 1, X.shape[0]), dtype=np.int64)
+        self._buffer = None
+
+    def buffer(self, k: int, dtype) -> np.ndarray:
+        """The threads' sums: (threads, longest sub-range + ALIGN spare rows, k), kept."""
+        shape = (len(self.parts) - 1, self.longest + ALIGN, k)
+        if self._buffer is None or self._buffer.shape != shape or self._buffer.dtype != dtype:
+            self._buffer = np.empty(shape, dtype=dtype)
+        return self._buffer
+
+
+def term_plan(X, k: int, budget: int | None = None) -> TermPlan:
+    """The :class:`TermPlan` of CSR ``X`` for sums of width ``k``: one range of terms per
+    thread, cut so that the threads' buffers stay within ``budget`` bytes (by default an
+    eighth of the factors, see :data:`TERM_BUFFER_BYTES`)."""
+    n = n_threads()
+    if budget is None:
+        factors = (X.shape[0] + X.shape[1]) * max(k, 1) * X.dtype.itemsize
+        budget = min(TERM_BUFFER_BYTES, max(2**20, factors // 8))
+    max_terms = budget // (n * max(k, 1) * X.dtype.itemsize)
+    return TermPlan(X, n, max_terms)
+
+
+def product(X, B: np.ndarray, out: np.ndarray, engine: str = "numpy") -> np.ndarray:
+    """``out[:] = X @ B`` (CSR ``X``); the compiled engine writes straight into ``out``."""
+    if engine == "numba":
+        from . import _numba_kernels
+        return _numba_kernels.rows_product(X, B, out)
+    out[...] = X @ B
+    return out
+
+
+def product_t(X, A: np.ndarray, out: np.ndarray, engine: str = "numpy",
+              plan: TermPlan | None = None) -> np.ndarray:
+    """``out[:] = X.T @ A`` (CSR ``X``); the compiled engine works by terms (``plan``)."""
+    if engine == "numba":
+        from . import _numba_kernels
+        return _numba_kernels.cols_product(X, A, out, plan or term_plan(X, A.shape[1]))
+    out[...] = X.T @ A
+    return out
 
 
 def take_rows(X, block: slice):
@@ -173,9 +238,44 @@ def sum_by_row(X, values: np.ndarray) -> np.ndarray:
     return sums.astype(values.dtype, copy=False)
 
 
+#: Stored entries per block when a per-entry function is summed by row.
+_MAP_BLOCK = 2**16
+
+
+def map_sum_by_row(X, fn) -> np.ndarray:
+    """Per row of CSR ``X``, the float64 sum of ``fn(data)`` over its stored entries,
+    computed on blocks of rows, so the temporaries stay small whatever nnz."""
+    sums = np.zeros(X.shape[0])
+    for block in row_blocks(X, 1, max_bytes=2 * _MAP_BLOCK * X.dtype.itemsize):
+        first, last = X.indptr[block.start], X.indptr[block.stop]
+        values = fn(X.data[first:last]).astype(np.float64, copy=False)
+        lengths = np.diff(X.indptr[block.start:block.stop + 1])
+        rows = np.repeat(np.arange(block.stop - block.start), lengths)
+        sums[block] = np.bincount(rows, weights=values, minlength=block.stop - block.start)
+    return sums
+
+
+def column_counts(X) -> np.ndarray:
+    """Stored entries per column of CSR ``X``, counted on blocks of entries."""
+    counts = np.zeros(X.shape[1], dtype=np.int64)
+    for first in range(0, X.nnz, _MAP_BLOCK):
+        counts += np.bincount(X.indices[first:first + _MAP_BLOCK], minlength=X.shape[1])
+    return counts
+
+
+def map_sum_by_column(X, fn) -> np.ndarray:
+    """Per column of CSR ``X``, the float64 sum of ``fn(data)``, on blocks of entries."""
+    sums = np.zeros(X.shape[1])
+    for first in range(0, X.nnz, _MAP_BLOCK):
+        last = min(first + _MAP_BLOCK, X.nnz)
+        sums += np.bincount(X.indices[first:last], minlength=X.shape[1],
+                            weights=fn(X.data[first:last]).astype(np.float64, copy=False))
+    return sums
+
+
 def row_sq_norms(X) -> np.ndarray:
-    """Squared Euclidean norm of each row of CSR ``X``."""
-    return sum_by_row(X, X.data * X.data)
+    """Squared Euclidean norm of each row of CSR ``X`` (float64)."""
+    return map_sum_by_row(X, np.square)
 
 
 def flush_subnormals(A: np.ndarray) -> np.ndarray:
@@ -235,18 +335,17 @@ def quiet_blas():
 
 
 def ratio_pass(X, W: np.ndarray, HT: np.ndarray, *, rows: bool = True, cols: bool = True,
-               engine: str = "numpy", offset: np.ndarray | None = None, XT=None):
+               engine: str = "numpy", offset: np.ndarray | None = None):
     """One sweep of the E-step shared by KL-NMF and PLSA over CSR ``X``.
 
     With R = X / (W H + offset) on the pattern of X (zero where that vanishes; ``offset``
     is one value per term, None for none), returns ``(loglik, R @ HT, R.T @ W)``:
     ``loglik[d]`` is sum_w x_dw log (W H + offset)_dw, and either product is None when not
-    asked for. ``engine`` is ``"numpy"`` or ``"numba"``; the compiled engine computes
-    R.T @ W from ``XT`` (X^T as CSR, see :func:`transpose`) when it is given.
+    asked for. ``engine`` is ``"numpy"`` or ``"numba"``.
     """
     if engine == "numba":
         from . import _numba_kernels
-        return _numba_kernels.ratio_pass(X, W, HT, rows=rows, cols=cols, offset=offset, XT=XT)
+        return _numba_kernels.ratio_pass(X, W, HT, rows=rows, cols=cols, offset=offset)
     loglik = np.zeros(X.shape[0])
     RHt = np.zeros((X.shape[0], W.shape[1]), dtype=W.dtype) if rows else None
     WtR = np.zeros_like(HT) if cols else None
@@ -262,23 +361,17 @@ def ratio_pass(X, W: np.ndarray, HT: np.ndarray, *, rows: bool = True, cols: boo
     return loglik, RHt, WtR
 
 
-def kl_update(X, W: np.ndarray, HT: np.ndarray, h_sums: np.ndarray, engine: str = "numpy",
-              XT=None):
+def kl_update(X, W: np.ndarray, HT: np.ndarray, h_sums: np.ndarray, engine: str = "numpy"):
     """The Lee-Seung Kullback-Leibler step for the rows of CSR ``X``.
 
     Returns ``(loglik, W_next, RtW)``: ``loglik`` as in :func:`ratio_pass` for ``W``,
     ``W_next = W * (R @ HT) / h_sums`` and ``RtW = R_next.T @ W_next``, where R_next are the
-    ratios with ``W_next``, which the H update needs: two passes. The compiled engine makes
-    the second over the rows of X^T (``XT``, made here when not given).
+    ratios with ``W_next``, which the H update needs: two passes.
     """
     loglik, RHt, _ = ratio_pass(X, W, HT, cols=False, engine=engine)
     RHt *= W
     RHt /= h_sums + np.finfo(W.dtype).tiny
-    if engine == "numba":
-        from . import _numba_kernels
-        RtW = _numba_kernels.ratio_cols(transpose(X) if XT is None else XT, RHt, HT)
-    else:
-        _, _, RtW = ratio_pass(X, RHt, HT, rows=False, engine=engine)
+    _, _, RtW = ratio_pass(X, RHt, HT, rows=False, engine=engine)
     return loglik, RHt, RtW
 
 

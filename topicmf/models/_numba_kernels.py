@@ -1,15 +1,18 @@
 """Compiled versions of the sparse passes in ``_kernels`` (numba, parallel).
 
-Each pass walks the stored entries of a CSR matrix once and never gathers an
-(nnz x n_topics) array. The per-document statistics come from a pass over the rows of X, split
-into one chunk per numba thread with about equal stored entries. The per-term statistics come
-either from the same pass, each chunk summing into its own (n_terms x n_topics) buffer, the
-buffers then added in chunk order, or, given X^T as CSR, from a pass over the rows of X^T (the
-terms): each thread then writes its own terms and no partial buffers are kept. That second
-form recomputes W H at every entry, and was still faster on 20 Newsgroups (KL-NMF, which needs
-the ratios with the new W anyway: K = 20 36 against 47 ms, K = 100 95 against 161 ms; PLSA at
-K = 100 95 against 145 ms, equal at K = 20). Results depend on the number of threads
-(``NUMBA_NUM_THREADS``), never on their timing.
+No pass gathers an (nnz x n_topics) array, and none keeps a copy of X or per-thread
+(n_terms x n_topics) sums. There are two shapes of pass over the stored entries of CSR X:
+
+- **by rows** (the documents): one chunk of rows per numba thread, with about equal stored
+  entries; each row's statistics are its own, so the document factors are updated in place;
+- **by terms** (:func:`_kernels.term_plan`): each thread owns a range of terms, cut into
+  sub-ranges whose sums fit a small buffer. For each sub-range the thread walks every row from
+  a per-row cursor (rows' column indices are sorted, so a cursor only moves forward) and adds
+  the entries that fall in it; once the sub-range is done its rows of H are updated in place.
+  Every term's sum runs over the documents in order, whatever the threads.
+
+Neither shape depends on the number of threads for its sums, so a fit gives the same numbers
+on any machine with the same numba build.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ._kernels import chunk_bounds, n_threads
+from ._kernels import ALIGN, chunk_bounds, n_threads
 
 # Every fast-math liberty but "arcp" (division by multiplying with an approximate reciprocal):
 # with it, KL-NMF gave different last digits when freshly compiled than when loaded from
@@ -60,51 +63,23 @@ def _ratio_pass(indptr, indices, data, W, HT, offset, bounds, want_rows, want_co
             loglik[d] = row_ll
 
 
-def ratio_pass(X, W, HT, *, rows: bool, cols: bool, offset=None, XT=None):
+def ratio_pass(X, W, HT, *, rows: bool, cols: bool, offset=None):
     """Compiled ``_kernels.ratio_pass``: (sum x log (WH + offset) per row, R @ HT, R.T @ W).
-    With ``XT`` (X^T as CSR), R.T @ W comes from a pass over its rows."""
+
+    R.T @ W (``cols``) is summed in one (n_terms x K) buffer per thread, added in thread order;
+    the fits use the passes by terms below instead."""
     dtype = W.dtype
     offset = (np.zeros(X.shape[1], dtype=dtype) if offset is None
               else np.ascontiguousarray(offset, dtype=dtype))
     W, HT = np.ascontiguousarray(W), np.ascontiguousarray(HT, dtype=dtype)
-    gather = cols and XT is not None
     bounds = chunk_bounds(X.indptr, n_threads())
     loglik = np.zeros(X.shape[0], dtype=np.float64)
     RHt = np.zeros((X.shape[0] if rows else 0, W.shape[1]), dtype=dtype)
     # Unused outputs get zero-size buffers, so one compiled function serves every case.
-    scatter = cols and not gather
-    parts = np.zeros((len(bounds) - 1, X.shape[1] if scatter else 0, W.shape[1]), dtype=dtype)
+    parts = np.zeros((len(bounds) - 1, X.shape[1] if cols else 0, W.shape[1]), dtype=dtype)
     _ratio_pass(X.indptr, X.indices, X.data.astype(dtype, copy=False), W, HT, offset, bounds,
-                rows, scatter, loglik, RHt, parts)
-    WtR = _sum_parts(parts) if scatter else ratio_cols(XT, W, HT, offset) if gather else None
-    return loglik, (RHt if rows else None), WtR
-
-
-@njit(parallel=True, cache=True, fastmath=_FASTMATH)
-def _ratio_cols(indptr, indices, data, W, HT, offset, bounds, WtR):
-    k = W.shape[1]
-    for c in prange(len(bounds) - 1):
-        for t in range(bounds[c], bounds[c + 1]):
-            for p in range(indptr[t], indptr[t + 1]):
-                d = indices[p]
-                wh = _dot(W, d, HT, t) + offset[t]
-                if wh <= 0:
-                    continue  # no mass flows through a vanished product
-                r = data[p] / wh
-                for j in range(k):
-                    WtR[t, j] += r * W[d, j]
-
-
-def ratio_cols(XT, W, HT, offset=None):
-    """R.T @ W for R = X / (W H + offset), from XT = X^T as CSR: one pass over its rows."""
-    dtype = W.dtype
-    offset = (np.zeros(XT.shape[0], dtype=dtype) if offset is None
-              else np.ascontiguousarray(offset, dtype=dtype))
-    WtR = np.zeros((XT.shape[0], W.shape[1]), dtype=dtype)
-    _ratio_cols(XT.indptr, XT.indices, XT.data.astype(dtype, copy=False),
-                np.ascontiguousarray(W), np.ascontiguousarray(HT, dtype=dtype), offset,
-                chunk_bounds(XT.indptr, n_threads()), WtR)
-    return WtR
+                rows, cols, loglik, RHt, parts)
+    return loglik, (RHt if rows else None), (_sum_parts(parts) if cols else None)
 
 
 def _sum_parts(parts: np.ndarray) -> np.ndarray:
@@ -113,3 +88,286 @@ def _sum_parts(parts: np.ndarray) -> np.ndarray:
     for part in parts[1:]:
         total += part
     return total
+
+
+# ------------------------------------------------------------ products (the SVD's passes)
+@njit(parallel=True, cache=True, fastmath=_FASTMATH)
+def _rows_product(indptr, indices, data, B, bounds, out):
+    k = B.shape[1]
+    for c in prange(len(bounds) - 1):
+        for d in range(bounds[c], bounds[c + 1]):
+            for j in range(k):
+                out[d, j] = 0
+            for p in range(indptr[d], indptr[d + 1]):
+                x = data[p]
+                t = indices[p]
+                for j in range(k):
+                    out[d, j] += x * B[t, j]
+
+
+def rows_product(X, B, out):
+    """``out[:] = X @ B`` for CSR ``X`` and C-ordered ``B`` and ``out``, by rows."""
+    _rows_product(X.indptr, X.indices, X.data, B, chunk_bounds(X.indptr, n_threads()), out)
+    return out
+
+
+@njit(inline="always", cache=True)
+def _first_at_least(indices, start, stop, value):
+    """The first position in indices[start:stop] (sorted) holding at least ``value``."""
+    while start < stop:
+        middle = (start + stop) >> 1
+        if indices[middle] < value:
+            start = middle + 1
+        else:
+            stop = middle
+    return start
+
+
+@njit(inline="always", cache=True)
+def _start_cursors(indptr, indices, value, cursor):
+    for d in range(len(indptr) - 1):
+        cursor[d] = _first_at_least(indices, indptr[d], indptr[d + 1], value)
+
+
+@njit(parallel=True, cache=True, fastmath=_FASTMATH)
+def _cols_product(indptr, indices, data, A, parts, sub, cursors, out):
+    n_docs = len(indptr) - 1
+    k = A.shape[1]
+    for c in prange(len(parts) - 1):
+        if parts[c] == parts[c + 1]:
+            continue
+        cursor = cursors[c]
+        _start_cursors(indptr, indices, sub[parts[c]], cursor)
+        for s in range(parts[c], parts[c + 1]):
+            hi = sub[s + 1]
+            for t in range(sub[s], hi):
+                for j in range(k):
+                    out[t, j] = 0
+            for d in range(n_docs):
+                p = cursor[d]
+                end = indptr[d + 1]
+                while p < end and indices[p] < hi:
+                    x = data[p]
+                    t = indices[p]
+                    for j in range(k):
+                        out[t, j] += x * A[d, j]
+                    p += 1
+                cursor[d] = p
+
+
+def cols_product(X, A, out, plan):
+    """``out[:] = X.T @ A`` for CSR ``X`` and C-ordered ``A`` and ``out``, by terms
+    (``plan`` from :func:`_kernels.term_plan`; its buffers are not used)."""
+    _cols_product(X.indptr, X.indices, X.data, A, plan.parts, plan.sub, plan.cursors, out)
+    return out
+
+
+# ------------------------------------------------------------ the fits' updates
+# The dense products with a K x K matrix (W H H^T, H^T W^T W) run in blocks of ALIGN rows,
+# aligned to multiples of it, so every block is the same whatever the threads: through BLAS
+# from K = BLAS_MIN_K on, else in loops. On 20 Newsgroups the Frobenius pass by rows took
+# 28.6 ms with BLAS and 42.6 ms with loops at K = 100, 19.7 and 16.2 ms at K = 20.
+BLAS_MIN_K = 48
+
+
+@njit(inline="always", cache=True, fastmath=_FASTMATH)
+def _times_gram(A, first, last, G, scratch):
+    """A[first:last] @ G (G a K x K Gram matrix), through BLAS for large K, else into
+    ``scratch`` (at least ALIGN x K) by loops."""
+    k = A.shape[1]
+    if k >= BLAS_MIN_K:
+        return np.dot(A[first:last], G)
+    for r in range(last - first):
+        for j in range(k):
+            scratch[r, j] = 0
+        for i in range(k):
+            a = A[first + r, i]
+            for j in range(k):
+                scratch[r, j] += a * G[i, j]
+    return scratch
+
+
+@njit(parallel=True, cache=True, fastmath=_FASTMATH)
+def _frobenius_rows(indptr, indices, data, W, HT, HHt, bounds, scratch, update, gain):
+    k = W.shape[1]
+    tiny = np.finfo(W.dtype).tiny
+    for c in prange(len(bounds) - 1):
+        num = np.empty(k, dtype=W.dtype)  # its own array: no aliasing with the scratch
+        for first in range(bounds[c], bounds[c + 1], ALIGN):
+            last = min(first + ALIGN, bounds[c + 1])
+            den = _times_gram(W, first, last, HHt, scratch[c])  # W H H^T for these rows
+            for d in range(first, last):
+                for j in range(k):
+                    num[j] = 0
+                for p in range(indptr[d], indptr[d + 1]):
+                    x = data[p]
+                    t = indices[p]
+                    for j in range(k):
+                        num[j] += x * HT[t, j]
+                g = 0.0
+                for j in range(k):
+                    g += W[d, j] * (2.0 * num[j] - den[d - first, j])
+                gain[d] = g
+                if update:
+                    for j in range(k):
+                        v = W[d, j] * num[j] / (den[d - first, j] + tiny)
+                        W[d, j] = v if v >= tiny else 0
+
+
+def aligned_chunks(indptr) -> np.ndarray:
+    """Row chunks for the threads (about equal stored entries), cut at multiples of ALIGN."""
+    bounds = chunk_bounds(indptr, n_threads())
+    inner = np.unique((bounds[1:-1] + ALIGN // 2) // ALIGN * ALIGN)
+    inner = inner[(inner > 0) & (inner < len(indptr) - 1)]
+    return np.concatenate(([0], inner, [len(indptr) - 1])).astype(np.int64)
+
+
+def frobenius_rows(X, W, HT, HHt, *, update: bool):
+    """Per row 2 w.(x H^T) - w H H^T w^T (float64), and with ``update`` the Lee-Seung step
+    W <- W * (X H^T) / (W H H^T) in place, subnormal results set to 0."""
+    bounds = aligned_chunks(X.indptr)
+    scratch = np.empty((len(bounds) - 1, ALIGN + 1, W.shape[1]), dtype=W.dtype)
+    gain = np.zeros(X.shape[0], dtype=np.float64)
+    _frobenius_rows(X.indptr, X.indices, X.data, W, HT, HHt, bounds, scratch, update, gain)
+    return gain
+
+
+@njit(parallel=True, cache=True, fastmath=_FASTMATH)
+def _frobenius_terms(indptr, indices, data, W, HT, WtW, parts, sub, cursors, buf):
+    n_docs = len(indptr) - 1
+    k = W.shape[1]
+    tiny = np.finfo(HT.dtype).tiny
+    for c in prange(len(parts) - 1):
+        if parts[c] == parts[c + 1]:
+            continue
+        cursor = cursors[c]
+        acc = buf[c]
+        _start_cursors(indptr, indices, sub[parts[c]], cursor)
+        for s in range(parts[c], parts[c + 1]):
+            lo = sub[s]
+            hi = sub[s + 1]
+            for i in range(hi - lo):
+                for j in range(k):
+                    acc[i, j] = 0
+            for d in range(n_docs):
+                p = cursor[d]
+                end = indptr[d + 1]
+                while p < end and indices[p] < hi:
+                    x = data[p]
+                    i = indices[p] - lo
+                    for j in range(k):
+                        acc[i, j] += x * W[d, j]
+                    p += 1
+                cursor[d] = p
+            for first in range(lo, hi, ALIGN):  # sub-ranges start at multiples of ALIGN
+                last = min(first + ALIGN, hi)
+                den = _times_gram(HT, first, last, WtW, acc[acc.shape[0] - ALIGN:])
+                for t in range(first, last):
+                    for j in range(k):
+                        v = HT[t, j] * acc[t - lo, j] / (den[t - first, j] + tiny)
+                        HT[t, j] = v if v >= tiny else 0
+
+
+def frobenius_terms(X, W, HT, WtW, plan):
+    """The Lee-Seung step H^T <- H^T * (X^T W) / (H^T W^T W), in place, by terms."""
+    _frobenius_terms(X.indptr, X.indices, X.data, W, HT, WtW, plan.parts, plan.sub,
+                     plan.cursors, plan.buffer(W.shape[1], W.dtype))
+
+
+@njit(parallel=True, cache=True, fastmath=_FASTMATH)
+def _ratio_terms(indptr, indices, data, W, HT, scale, parts, sub, cursors, buf):
+    n_docs = len(indptr) - 1
+    k = W.shape[1]
+    tiny = np.finfo(HT.dtype).tiny
+    for c in prange(len(parts) - 1):
+        if parts[c] == parts[c + 1]:
+            continue
+        cursor = cursors[c]
+        acc = buf[c]
+        _start_cursors(indptr, indices, sub[parts[c]], cursor)
+        for s in range(parts[c], parts[c + 1]):
+            lo = sub[s]
+            hi = sub[s + 1]
+            for i in range(hi - lo):
+                for j in range(k):
+                    acc[i, j] = 0
+            for d in range(n_docs):
+                p = cursor[d]
+                end = indptr[d + 1]
+                while p < end and indices[p] < hi:
+                    t = indices[p]
+                    wh = _dot(W, d, HT, t)
+                    if wh > 0:  # no mass flows through a vanished product
+                        r = data[p] / wh
+                        for j in range(k):
+                            acc[t - lo, j] += r * W[d, j]
+                    p += 1
+                cursor[d] = p
+            for t in range(lo, hi):
+                for j in range(k):
+                    v = HT[t, j] * acc[t - lo, j] * scale[j]
+                    HT[t, j] = v if v >= tiny else 0
+
+
+def ratio_terms(X, W, HT, scale, plan):
+    """In place, by terms: H^T <- H^T * (R^T W) * ``scale`` (one factor per topic), with
+    R = X / (W H), zero where W H vanishes (KL-NMF's H step). Results below the smallest
+    normal number become 0."""
+    _ratio_terms(X.indptr, X.indices, X.data, W, HT, np.ascontiguousarray(scale, dtype=W.dtype),
+                 plan.parts, plan.sub, plan.cursors, plan.buffer(W.shape[1], W.dtype))
+
+
+@njit(parallel=True, cache=True, fastmath=_FASTMATH)
+def _em_terms(indptr, indices, data, theta, phiT, offset, parts, sub, cursors, buf, RHt,
+              loglik):
+    n_docs = len(indptr) - 1
+    k = theta.shape[1]
+    tiny = np.finfo(phiT.dtype).tiny
+    for c in prange(len(parts) - 1):
+        if parts[c] == parts[c + 1]:
+            continue
+        cursor = cursors[c]
+        acc = buf[c]
+        rows = RHt[c]
+        ll = loglik[c]
+        _start_cursors(indptr, indices, sub[parts[c]], cursor)
+        for s in range(parts[c], parts[c + 1]):
+            lo = sub[s]
+            hi = sub[s + 1]
+            for i in range(hi - lo):
+                for j in range(k):
+                    acc[i, j] = 0
+            for d in range(n_docs):
+                p = cursor[d]
+                end = indptr[d + 1]
+                while p < end and indices[p] < hi:
+                    t = indices[p]
+                    wh = _dot(theta, d, phiT, t) + offset[t]
+                    ll[d] += data[p] * np.log(max(wh, tiny))
+                    if wh > 0:  # no mass flows through a vanished product
+                        r = data[p] / wh
+                        for j in range(k):
+                            rows[d, j] += r * phiT[t, j]
+                            acc[t - lo, j] += r * theta[d, j]
+                    p += 1
+                cursor[d] = p
+            for t in range(lo, hi):  # every entry of these terms is done: update them
+                for j in range(k):
+                    v = phiT[t, j] * acc[t - lo, j]
+                    phiT[t, j] = v if v >= tiny else 0
+
+
+def em_terms(X, theta, phiT, plan, offset=None):
+    """One pass by terms for PLSA's EM step: with R = X / (theta phi + offset), returns
+    (sum x log (theta phi + offset) per row, R @ phi^T) and sets phi^T <- phi^T * (R^T theta)
+    in place (not normalized). Each thread sums R @ phi^T for its terms in its own
+    (documents x K) buffer; the buffers are added in thread order."""
+    dtype = theta.dtype
+    offset = (np.zeros(X.shape[1], dtype=dtype) if offset is None
+              else np.ascontiguousarray(offset, dtype=dtype))
+    n = len(plan.parts) - 1
+    RHt = np.zeros((n,) + theta.shape, dtype=dtype)
+    loglik = np.zeros((n, X.shape[0]))
+    _em_terms(X.indptr, X.indices, X.data.astype(dtype, copy=False), theta, phiT, offset,
+              plan.parts, plan.sub, plan.cursors, plan.buffer(theta.shape[1], dtype), RHt, loglik)
+    return _sum_parts(loglik), _sum_parts(RHt)

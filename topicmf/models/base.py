@@ -115,12 +115,15 @@ class LatentFactorModel(TransformerMixin, BaseEstimator):
             ) from exc
 
     # ------------------------------------------------------------ iteration
-    def _iterate(self, sweep, state, *, maximize: bool = False):
+    def _iterate(self, sweep, state, objective, *, maximize: bool = False):
         """Repeat ``sweep`` until the objective settles; return (state, history).
 
-        ``sweep(state)`` returns the objective of ``state`` and the next state, so the
-        objective after iteration i is known during sweep i + 1; the state returned is
-        always the one whose objective was recorded last.
+        ``sweep(state)`` returns the objective of ``state`` and the next state, which may be
+        ``state`` itself updated in place (the fits keep one copy of their factors);
+        ``objective(state)`` computes the objective alone. ``history[i - 1]`` is the
+        objective after i iterations and the state returned is the one whose objective was
+        recorded last: when the fit stops, the objective of the last state is computed on
+        its own (one pass, instead of a last sweep).
 
         The fit stops when the improvement over the last ``STOP_WINDOW`` iterations is at most
         ``tol`` times the objective at the start (scikit-learn's NMF rule, checked every
@@ -131,21 +134,27 @@ class LatentFactorModel(TransformerMixin, BaseEstimator):
         history: list[float] = []
         objectives: list[float] = []
         for n_iter in range(self.max_iter + 1):
-            objective, next_state = sweep(state)
-            objective = float(objective)
-            objectives.append(objective)
-            if n_iter > 0:
-                history.append(objective)
-                if self.callback is not None:
-                    self.callback(n_iter, objective)
-                window = min(n_iter, STOP_WINDOW)
-                earlier = objectives[n_iter - window]
-                gain = objective - earlier if maximize else earlier - objective
-                if gain <= self.tol * abs(objectives[0]) * window / STOP_WINDOW:
-                    return state, history
-                if n_iter == self.max_iter:
-                    break
-            state = next_state
+            last = n_iter == self.max_iter
+            if last:
+                value = float(objective(state))
+            else:
+                value, state = sweep(state)  # the objective of the state before this sweep
+                value = float(value)
+            objectives.append(value)
+            if n_iter == 0:
+                continue
+            history.append(value)
+            if self.callback is not None:
+                self.callback(n_iter, value)
+            window = min(n_iter, STOP_WINDOW)
+            earlier = objectives[n_iter - window]
+            gain = value - earlier if maximize else earlier - value
+            if gain <= self.tol * abs(objectives[0]) * window / STOP_WINDOW:
+                if not last:  # the sweep has moved on: record where it stands
+                    history.append(float(objective(state)))
+                    if self.callback is not None:
+                        self.callback(n_iter + 1, history[-1])
+                return state, history
         self._warn_not_converged(f"{type(self).__name__}.fit")
         return state, history
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.sparse.linalg import svds
-from sklearn.utils.extmath import randomized_svd
 
 from .. import _validation
+from . import _kernels
+from ._svd import randomized_svd
 from .base import MAX_TOPICS, LatentFactorModel
 
 ALGORITHMS = ("randomized", "arpack")
@@ -58,19 +59,26 @@ class LSA(LatentFactorModel):
             order = np.argsort(S)[::-1]
             U, S, VT = U[:, order], S[order], VT[order]
         else:
-            U, S, VT = randomized_svd(X, k, n_oversamples=self.n_oversamples,
-                                      n_iter=self.n_iter, random_state=rng, flip_sign=False)
-        signs = np.sign(VT[np.arange(k), np.abs(VT).argmax(axis=1)])
-        signs[signs == 0] = 1
+            with _kernels.quiet_blas():
+                U, S, V = randomized_svd(X, k, rng, n_oversamples=self.n_oversamples,
+                                         n_iter=self.n_iter,
+                                         engine=_kernels.resolve_engine("auto"))
+            S, VT = S.astype(X.dtype), V.T  # V^T as a view: no copy of the terms' factor
+        # The sign of each component's largest-magnitude loading, one component at a time:
+        # VT may be a transposed view, and a reduction over its rows would copy it whole.
+        signs = np.ones(k, dtype=VT.dtype)
+        for j in range(k):
+            high, low = VT[j, VT[j].argmax()], VT[j, VT[j].argmin()]
+            signs[j] = np.sign(high if abs(high) >= abs(low) else low) or 1
         VT *= signs[:, None]
-        U *= signs
+        U *= signs * S  # U S, in place
 
         self.components_ = VT
         self.singular_values_ = S
-        self.doc_topic_ = U * S
+        self.doc_topic_ = U
         self.explained_variance_ratio_ = self.doc_topic_.var(axis=0) / _total_variance(X)
         self.n_iter_ = self.n_iter if self.algorithm == "randomized" else 1
-        sq_norm = float((X.data.astype(np.float64) ** 2).sum())
+        sq_norm = float(_kernels.row_sq_norms(X).sum())
         # Exact for an orthonormal factorization; never forms X - U S V^T.
         residual = max(sq_norm - float((S.astype(np.float64) ** 2).sum()), 0.0)
         self.history_ = [float(np.sqrt(residual / sq_norm)) if sq_norm > 0 else 0.0]
@@ -87,6 +95,6 @@ def _total_variance(X) -> float:
     """Sum of the column variances of sparse ``X``, as E[x^2] - E[x]^2 per column."""
     n_docs = X.shape[0]
     mean = np.asarray(X.sum(axis=0)).ravel() / n_docs
-    mean_sq = np.asarray(X.multiply(X).sum(axis=0)).ravel() / n_docs
+    mean_sq = _kernels.map_sum_by_column(X, np.square) / n_docs
     total = float(np.maximum(mean_sq - mean**2, 0).sum())
     return total if total > 0 else np.inf  # no variance: every ratio is 0

@@ -6,10 +6,10 @@ from functools import partial
 
 import numpy as np
 from scipy.special import xlogy
-from sklearn.utils.extmath import randomized_svd
 
 from .. import _validation
 from . import _kernels
+from ._svd import randomized_svd
 from .base import MAX_TOPICS, LatentFactorModel
 
 BETA_LOSSES = ("frobenius", "kullback-leibler")
@@ -61,24 +61,27 @@ class NMF(LatentFactorModel):
         k = self._check_n_topics(X)
         engine = _kernels.resolve_engine(self.engine)
         with _kernels.quiet_blas():
-            W, H = _initialize(X, k, self.init, self._rng())
-            if self.beta_loss == "frobenius":
-                # No (nnz x n_topics) temporaries here: one block of rows per thread for W,
-                # one block of terms per thread for H.
-                n = _kernels.n_threads()
-                # X^T's rows let the H update gather; on 20 Newsgroups at K = 100 that cut an
-                # iteration from 107-114 ms to 76-95 ms, at K = 20 it made no difference.
-                XT = _kernels.transpose_if_smaller(X, k, n)
-                sweep = partial(_frobenius_sweep, X, _kernels.balanced_blocks(X, n),
-                                engine=engine, x_sq=_kernels.row_sq_norms(X), XT=XT)
+            W, HT = _initialize(X, k, self.init, self._rng(), engine)
+            frobenius = self.beta_loss == "frobenius"
+            if engine == "numba":
+                # One copy of the factors, updated in place: W by rows, H by terms.
+                plan = _kernels.term_plan(X, k)
+                if frobenius:
+                    x_sq = _kernels.row_sq_norms(X)
+                    sweep = partial(_frobenius_sweep_compiled, X, plan, x_sq=x_sq)
+                else:
+                    sweep = partial(_kl_sweep_compiled, X, plan, constant=_kl_constant(X))
+            elif frobenius:
+                sweep = partial(_frobenius_sweep, X, _kernels.balanced_blocks(X, _kernels.n_threads()),
+                                x_sq=_kernels.row_sq_norms(X))
             else:
-                # The compiled engine's second pass reads the terms' rows of X^T.
-                sweep = partial(_kl_sweep, X, _kernels.fit_blocks(X, k, engine),
-                                engine=engine, constant=_kl_constant(X),
-                                XT=_kernels.transpose(X) if engine == "numba" else None)
-            (W, H), history = self._iterate(sweep, (W, H))
-        # H may be a transposed view into the sweep's buffers: keep a compact copy only.
-        self.doc_topic_, self.components_ = W, np.ascontiguousarray(H)
+                sweep = partial(_kl_sweep, X, _kernels.row_blocks(X, k), engine=engine,
+                                constant=_kl_constant(X))
+            objective = partial(_frobenius_objective if frobenius else _kl_objective, X,
+                                engine=engine)
+            (W, HT), history = self._iterate(sweep, (W, HT), objective)
+        # H^T is kept as it was fitted (terms x topics): components_ is its transpose, a view.
+        self.doc_topic_, self.components_ = W, HT.T
         self.history_, self.n_iter_ = history, len(history)
         loss = history[-1]
         self.reconstruction_err_ = (np.sqrt(2.0 * max(loss, 0.0))
@@ -113,8 +116,7 @@ def _eps(dtype) -> float:
 
 def _kl_constant(X) -> np.ndarray:
     """Per-row sum of x log x - x: the part of D(X || W H) that does not depend on W, H."""
-    x = X.data
-    return _kernels.sum_by_row(X, xlogy(x, x) - x).astype(np.float64)
+    return _kernels.map_sum_by_row(X, lambda x: xlogy(x, x) - x)
 
 
 def _frobenius_w_step(X, W, HT, HHt):
@@ -133,21 +135,69 @@ def _kl_w_step(X, W, HT, h_sums, engine):
     return loss, W * RHt / (h_sums + _eps(W.dtype))
 
 
-def _frobenius_sweep(X, blocks, state, engine="numpy", x_sq=None, XT=None):
-    """One iteration: W updated block by block, then H block of terms by block of terms.
+def _frobenius_objective(X, state, engine="numpy"):
+    """0.5 * ||X - W H||^2 of ``state`` = (W, H^T), through X @ H^T only."""
+    W, HT = state
+    HHt = HT.T @ HT
+    if engine == "numba":
+        from . import _numba_kernels
+        gain = _numba_kernels.frobenius_rows(X, W, HT, HHt, update=False)
+    else:
+        XHt = np.asarray(X @ HT)
+        gain = 2.0 * np.einsum("ij,ij->i", W, XHt) - np.einsum("ij,ij->i", W, W @ HHt)
+    return 0.5 * (_kernels.row_sq_norms(X).sum() - gain.sum())
+
+
+def _kl_objective(X, state, engine="numpy"):
+    """D(X || W H) of ``state`` = (W, H^T)."""
+    W, HT = state
+    loglik, _, _ = _kernels.ratio_pass(X, W, HT, rows=False, cols=False, engine=engine)
+    return _kl_constant(X).sum() - loglik.sum() + W.sum(axis=0) @ _column_sums(HT)
+
+
+def _column_sums(A: np.ndarray) -> np.ndarray:
+    """Column sums of ``A``, added in float64, in A's dtype."""
+    return A.sum(axis=0, dtype=np.float64).astype(A.dtype)
+
+
+def _frobenius_sweep_compiled(X, plan, state, x_sq):
+    """One iteration, compiled, in place: W row by row (X @ H^T and W H H^T per row), then
+    H^T term by term (X^T W per sub-range of terms, see ``_numba_kernels``)."""
+    from . import _numba_kernels
+    W, HT = state
+    gain = _numba_kernels.frobenius_rows(X, W, HT, HT.T @ HT, update=True)
+    loss = 0.5 * (x_sq.sum() - gain.sum())
+    _numba_kernels.frobenius_terms(X, W, HT, W.T @ W, plan)
+    return loss, (W, HT)
+
+
+def _kl_sweep_compiled(X, plan, state, constant):
+    """One iteration, compiled: W from the ratios X / (W H) by rows, then H^T in place from
+    the ratios with the new W, by terms."""
+    from . import _numba_kernels
+    W, HT = state
+    h_sums = _column_sums(HT)
+    loglik, W_next, _ = _numba_kernels.ratio_pass(X, W, HT, rows=True, cols=False)
+    loss = constant.sum() - loglik.sum() + W.sum(axis=0) @ h_sums
+    W_next *= W
+    W_next /= h_sums + _eps(W.dtype)
+    _kernels.flush_subnormals(W_next)
+    w_sums = _column_sums(W_next)
+    _numba_kernels.ratio_terms(X, W_next, HT, 1.0 / (w_sums + _eps(W.dtype)), plan)
+    return loss, (W_next, HT)
+
+
+def _frobenius_sweep(X, blocks, state, x_sq=None):
+    """One iteration with scipy's products (the engine without numba): W updated block by
+    block of rows, then H block of terms by block of terms, each on threads.
 
     The loss 0.5 * ||X - W H||^2 is expanded so that X is only touched through X @ H.T
     and X^T @ W, each one pass over the stored entries. ``x_sq`` holds the squared row
-    norms of X, computed once per fit. The row blocks run on threads
-    (:func:`_kernels.parallel_map`), as does the H update over blocks of terms. X^T @ W is
-    summed over the row blocks (X_b^T W_b, added in block order) or, when ``XT`` (X^T as CSR,
-    see :func:`_kernels.transpose_if_smaller`) is given, read per block of terms from its rows.
-    ``engine`` does not matter here (scipy's sparse products are the fastest measured); it
-    is taken for a uniform sweep signature.
+    norms of X, computed once per fit. X^T @ W is summed over the row blocks (X_b^T W_b,
+    added in block order).
     """
-    W, H = state
+    W, HT = state
     x_sq = _kernels.row_sq_norms(X) if x_sq is None else x_sq
-    HT = np.ascontiguousarray(H.T)
     bounds = np.linspace(0, HT.shape[0], len(blocks) + 1).astype(int)
     term_blocks = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
     HHt = _sum_in_order(_kernels.parallel_map(lambda block: HT[block].T @ HT[block],
@@ -162,26 +212,23 @@ def _frobenius_sweep(X, blocks, state, engine="numpy", x_sq=None, XT=None):
         X_block, W_block = _kernels.row_view(X, block), W[block]
         gain, W_block_next = _kernels.frobenius_update(X_block, W_block, HT, HHt)
         W_next[block] = W_block_next
-        block_XtW = None if XT is not None else np.asarray(X_block.T @ W_block_next)
-        return gain.sum(), W_block_next.T @ W_block_next, block_XtW
+        return gain.sum(), W_block_next.T @ W_block_next, np.asarray(X_block.T @ W_block_next)
 
     parts = _kernels.parallel_map(rows, blocks)
     loss = 0.5 * (x_sq.sum() - sum(part[0] for part in parts))
     WtW = _sum_in_order([part[1] for part in parts])
-    XtW = None if XT is not None else _sum_in_order([part[2] for part in parts])
-    HT_next = np.empty_like(HT)
+    XtW = _sum_in_order([part[2] for part in parts])
 
     def terms(block):  # H <- H * (W^T X) / (W^T W H), as H^T for contiguous term blocks
-        numerator = (np.asarray(_kernels.row_view(XT, block) @ W_next) if XT is not None
-                     else XtW[block])
+        numerator = XtW[block]
         numerator *= HT[block]
         denominator = HT[block] @ WtW
-        denominator += _eps(H.dtype)
-        np.divide(numerator, denominator, out=HT_next[block])
-        _kernels.flush_subnormals(HT_next[block])
+        denominator += _eps(HT.dtype)
+        np.divide(numerator, denominator, out=numerator)
+        _kernels.flush_subnormals(numerator)
 
     _kernels.parallel_map(terms, update_blocks, workers=len(blocks))
-    return loss, (W_next, HT_next.T)
+    return loss, (W_next, XtW)
 
 
 def _sum_in_order(arrays: list[np.ndarray]) -> np.ndarray:
@@ -192,64 +239,63 @@ def _sum_in_order(arrays: list[np.ndarray]) -> np.ndarray:
     return total
 
 
-def _kl_sweep(X, blocks, state, engine="numpy", constant=None, XT=None):
+def _kl_sweep(X, blocks, state, engine="numpy", constant=None):
     """One iteration: W from the ratios X / (W H) block by block, then H from the summed
-    ratios with the new W. ``constant`` is :func:`_kl_constant` of X, computed once per fit;
-    ``XT`` (X^T as CSR, for the compiled engine's pass over the terms) too, when the sweep
-    has a single block."""
-    W, H = state
+    ratios with the new W. ``constant`` is :func:`_kl_constant` of X, computed once per fit."""
+    W, HT = state
     constant = _kl_constant(X) if constant is None else constant
-    HT, h_sums = np.ascontiguousarray(H.T), H.sum(axis=1)
+    h_sums = _column_sums(HT)
     W_next = np.empty_like(W)
     RtW = None
-    w_sums = np.zeros_like(h_sums)
     loss = 0.0
     for block in blocks:
         X_block, W_block = _kernels.take_rows(X, block), W[block]
-        loglik, W_block_next, block_RtW = _kernels.kl_update(
-            X_block, W_block, HT, h_sums, engine, XT=XT if len(blocks) == 1 else None)
+        loglik, W_block_next, block_RtW = _kernels.kl_update(X_block, W_block, HT, h_sums,
+                                                             engine)
         loss += constant[block].sum() - loglik.sum() + W_block.sum(axis=0) @ h_sums
         W_next[block] = W_block_next
         if RtW is None:
             RtW = block_RtW
         else:
             RtW += block_RtW
-        w_sums += W_block_next.sum(axis=0)
+    _kernels.flush_subnormals(W_next)
+    w_sums = _column_sums(W_next)
     RtW *= HT  # H_next^T = H^T * RtW / w_sums, in place: no (n_terms x K) temporaries
-    RtW /= w_sums + _eps(H.dtype)
-    return loss, (_kernels.flush_subnormals(W_next), _kernels.flush_subnormals(RtW).T)
+    RtW /= w_sums + _eps(HT.dtype)
+    return loss, (W_next, _kernels.flush_subnormals(RtW))
 
 
 # ------------------------------------------------------------------ initialization
-def _initialize(X, k, init, rng):
-    """Starting W, H in the dtype of X: NNDSVD (Boutsidis & Gallopoulos 2008) or random."""
+def _initialize(X, k, init, rng, engine="numpy"):
+    """Starting (W, H^T) in the dtype of X: NNDSVD (Boutsidis & Gallopoulos 2008) or random."""
     n_docs, n_terms = X.shape
     mean = X.sum() / (n_docs * n_terms)
     if init == "random":
         high = 2.0 * np.sqrt(mean / k)  # so that W H has the mean of X on average
         H = rng.uniform(0.0, high, size=(k, n_terms)).astype(X.dtype)
         W = rng.uniform(0.0, high, size=(n_docs, k)).astype(X.dtype)
-        return W, H
-    return nndsvd(X, k, rng, fill=init == "nndsvda")
+        return W, np.ascontiguousarray(H.T)
+    return nndsvd(X, k, rng, fill=init == "nndsvda", engine=engine)
 
 
-def nndsvd(X, k, rng, *, fill: bool):
-    """NNDSVD factors (Boutsidis & Gallopoulos 2008); with ``fill`` zeros become the mean of X
-    (NNDSVDa), which multiplicative updates need, as they can never move an entry off zero."""
+def nndsvd(X, k, rng, *, fill: bool, engine: str = "numpy"):
+    """NNDSVD factors (W, H^T) (Boutsidis & Gallopoulos 2008); with ``fill`` zeros become
+    the mean of X (NNDSVDa), which multiplicative updates need, as they can never move an
+    entry off zero. The SVD is :func:`_svd.randomized_svd`; W and H^T are made in the
+    memory of its U and V."""
     n_docs, n_terms = X.shape
-    # The factors are allocated after the SVD, whose own peak is the largest of the fit.
-    U, S, VT = randomized_svd(X, k, random_state=rng, flip_sign=False) if X.nnz else (None,) * 3
-    W = np.zeros((n_docs, k), dtype=X.dtype)
-    H = np.zeros((k, n_terms), dtype=X.dtype)
     if X.nnz:
+        W, S, HT = randomized_svd(X, k, rng, engine=engine)
         for j in range(k):
-            W[:, j], H[j] = _nndsvd_pair(U[:, j], S[j], VT[j])
-        del U, VT
+            W[:, j], HT[:, j] = _nndsvd_pair(W[:, j], S[j], HT[:, j])
+    else:
+        W = np.zeros((n_docs, k), dtype=X.dtype)
+        HT = np.zeros((n_terms, k), dtype=X.dtype)
     if fill:
         mean = X.sum() / (n_docs * n_terms)
         W[W == 0] = mean
-        H[H == 0] = mean
-    return W, H
+        HT[HT == 0] = mean
+    return W, HT
 
 
 _norm = np.linalg.norm

@@ -104,23 +104,33 @@ class PLSA(LatentFactorModel):
         engine = _kernels.resolve_engine(self.engine)
         totals = np.asarray(X.sum(axis=0), dtype=np.float64).ravel()
         self.background_ = totals / totals.sum() if totals.sum() > 0 else totals
+        del totals
         with _kernels.quiet_blas():
             if self.init == "nndsvd":
-                theta, phi = (_kernels.normalize_rows(f) for f in nndsvd(X, k, rng, fill=True))
+                theta, phiT = nndsvd(X, k, rng, fill=True, engine=engine)
+                _kernels.normalize_rows(theta)
+                _kernels.normalize_rows(phiT.T)
             else:
                 phi = _kernels.normalize_rows(rng.uniform(size=(k, X.shape[1])).astype(X.dtype))
+                phiT = np.ascontiguousarray(phi.T)
+                del phi
                 theta = _kernels.normalize_rows(
                     rng.uniform(size=(X.shape[0], k)).astype(X.dtype))
             theta[X.sum(axis=1) == 0] = 1.0 / k
-            # The compiled engine reads the term statistics from X^T when that copy is
-            # smaller than the per-thread partial sums it replaces.
-            XT = (_kernels.transpose_if_smaller(X, k, _kernels.n_threads())
-                  if engine == "numba" else None)
-            sweep = partial(_em_sweep, X, _kernels.fit_blocks(X, k, engine), engine=engine,
-                            offset=self._offset(X.dtype), log_scale=self._log_scale(X), XT=XT)
-            (theta, phi), history = self._iterate(sweep, (theta, phi), maximize=True)
-        # phi may be a transposed view into the sweep's buffers: keep a compact copy only.
-        self.doc_topic_, self.components_ = theta, np.ascontiguousarray(phi)
+            offset, log_scale = self._offset(X.dtype), self._log_scale(X)
+            if engine == "numba":
+                # One pass by terms: P(w | z) updated in place, P(z | d) summed per thread.
+                sweep = partial(_em_sweep_compiled, X, _kernels.term_plan(X, k), offset=offset,
+                                log_scale=log_scale)
+            else:
+                sweep = partial(_em_sweep, X, _kernels.row_blocks(X, k), engine=engine,
+                                offset=offset, log_scale=log_scale)
+            objective = partial(_log_likelihood, X, engine=engine, offset=offset,
+                                log_scale=log_scale)
+            (theta, phiT), history = self._iterate(sweep, (theta, phiT), objective,
+                                                   maximize=True)
+        # P(w | z)^T is kept as it was fitted (terms x topics): components_ is its transpose.
+        self.doc_topic_, self.components_ = theta, phiT.T
         self.history_, self.n_iter_ = history, len(history)
         self.log_likelihood_ = history[-1]
         return self
@@ -144,20 +154,38 @@ def _fold_in_step(X, theta, phiT, engine, offset=None):
     return loglik, _kernels.normalize_rows(theta * RHt)
 
 
-def _em_sweep(X, blocks, state, engine="numpy", offset=None, log_scale=0.0, XT=None):
+def _log_likelihood(X, state, engine="numpy", offset=None, log_scale=0.0):
+    """The log-likelihood of ``state`` = (theta, phi^T)."""
+    theta, phiT = state
+    loglik, _, _ = _kernels.ratio_pass(X, theta, phiT, rows=False, cols=False, engine=engine,
+                                       offset=offset)
+    return log_scale + loglik.sum()
+
+
+def _em_sweep_compiled(X, plan, state, offset=None, log_scale=0.0):
+    """One EM step, compiled, in place: a single pass by terms over the ratios
+    X / (theta phi + offset) updates phi^T and gives the statistics of the new theta."""
+    from . import _numba_kernels
+    theta, phiT = state
+    loglik, RHt = _numba_kernels.em_terms(X, theta, phiT, plan, offset=offset)
+    theta *= RHt  # in place: the pass is done with the old theta
+    del RHt  # a view of the threads' buffers, which it would keep
+    _kernels.normalize_rows(theta)
+    _kernels.normalize_rows(phiT.T)
+    return log_scale + loglik.sum(), (theta, phiT)
+
+
+def _em_sweep(X, blocks, state, engine="numpy", offset=None, log_scale=0.0):
     """One EM step: theta updated block by block, phi from the summed statistics; each block
-    is a single pass over its ratios X / (theta phi + offset), or, with ``XT`` (X^T as CSR,
-    compiled engine, a single block), one over the rows of X and one over those of X^T."""
-    theta, phi = state
-    phiT = np.ascontiguousarray(phi.T)
+    is a single pass over its ratios X / (theta phi + offset)."""
+    theta, phiT = state
     theta_next = np.empty_like(theta)
     counts = None  # expected term-topic counts, up to the factor phi
     log_likelihood = log_scale
     for block in blocks:
         X_block, theta_block = _kernels.take_rows(X, block), theta[block]
         loglik, RHt, RtTheta = _kernels.ratio_pass(X_block, theta_block, phiT, engine=engine,
-                                                   offset=offset,
-                                                   XT=XT if len(blocks) == 1 else None)
+                                                   offset=offset)
         log_likelihood += loglik.sum()
         theta_next[block] = _kernels.normalize_rows(theta_block * RHt)
         if counts is None:
@@ -165,4 +193,5 @@ def _em_sweep(X, blocks, state, engine="numpy", offset=None, log_scale=0.0, XT=N
         else:
             counts += RtTheta
     counts *= phiT  # phi_next^T before normalizing, in place
-    return log_likelihood, (theta_next, _kernels.normalize_rows(counts.T))
+    _kernels.normalize_rows(counts.T)
+    return log_likelihood, (theta_next, counts)

@@ -1,14 +1,13 @@
 """Sparse inner loops shared by the models.
 
-Every fit is a sweep over row blocks of the document-term matrix X (CSR): each block
-updates its own document factors and returns partial statistics for the topic factors,
-which are summed once all blocks are done. The only temporaries proportional to the
-number of stored entries are made here, one block at a time, so memory stays
-O(nnz + (n_docs + n_terms) * n_topics).
+Every fit alternates a pass over the rows of the document-term matrix X (CSR), where each
+document updates its own factors, and a pass that gathers the statistics of the terms. The
+compiled engine (``_numba_kernels``) does both without any temporary proportional to the
+stored entries and without a second copy of either factor; the numpy engine works on blocks
+of rows with scipy's sparse products and sums the terms' statistics over the blocks. Memory
+stays O(nnz + (n_docs + n_terms) * n_topics) either way.
 
-Each pass has two engines giving the same numbers up to rounding: ``"numpy"`` (scipy sparse
-products and per-block gathers) and ``"numba"`` (``_numba_kernels``: compiled, parallel over
-row chunks, no per-entry temporaries at all).
+Both engines give the same numbers up to rounding.
 """
 
 from __future__ import annotations
@@ -124,10 +123,11 @@ def parallel_map(fn, items, workers: int | None = None) -> list:
 ALIGN = 64
 
 #: Budget for the buffers of a pass by terms (all threads together): the sums of one
-#: sub-range of terms per thread, before they update that range of H in place. It is an
-#: eighth of the factors' size, within [1 MB, TERM_BUFFER_BYTES]: on 20 Newsgroups 1 MB at
-#: K = 20 and 3.9 MB at K = 100 (more sub-ranges cost each thread one more walk over the
-#: rows' cursors; with 1 MB at K = 100 a product by terms took 78 ms against 29 ms with 4 MB).
+#: sub-range of terms per thread, before they update that range of H in place. Smaller
+#: budgets mean more sub-ranges, and each costs every thread one more walk over the rows'
+#: cursors: on 20 Newsgroups at K = 100 a product by terms took 78 ms with 1 MB, 29 ms with
+#: 4 MB. PLSA, which also keeps one (documents x K) sum per thread, asks for an eighth of its
+#: factors' size within [1 MB, this].
 TERM_BUFFER_BYTES = 4 * 2**20
 
 
@@ -169,12 +169,10 @@ class TermPlan:
 
 def term_plan(X, k: int, budget: int | None = None) -> TermPlan:
     """The :class:`TermPlan` of CSR ``X`` for sums of width ``k``: one range of terms per
-    thread, cut so that the threads' buffers stay within ``budget`` bytes (by default an
-    eighth of the factors, see :data:`TERM_BUFFER_BYTES`)."""
+    thread, cut so that the threads' buffers stay within ``budget`` bytes (at most
+    :data:`TERM_BUFFER_BYTES`)."""
     n = n_threads()
-    if budget is None:
-        factors = (X.shape[0] + X.shape[1]) * max(k, 1) * X.dtype.itemsize
-        budget = min(TERM_BUFFER_BYTES, max(2**20, factors // 8))
+    budget = TERM_BUFFER_BYTES if budget is None else min(budget, TERM_BUFFER_BYTES)
     max_terms = budget // (n * max(k, 1) * X.dtype.itemsize)
     return TermPlan(X, n, max_terms)
 

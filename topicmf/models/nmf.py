@@ -21,10 +21,10 @@ class NMF(LatentFactorModel):
     """Non-negative matrix factorization of a document-term matrix.
 
     ``doc_topic_`` is W (documents x topics) and ``components_`` is H (topics x terms).
-    ``engine`` picks the Kullback-Leibler kernels: ``"numba"`` (compiled, multi-threaded),
-    ``"numpy"`` (pure numpy/scipy, same numbers up to rounding) or ``"auto"`` (numba when
-    installed); Frobenius NMF always uses scipy's sparse products, the fastest measured.
-    Computation runs in the dtype of X: pass float32 for speed.
+    ``engine`` picks the kernels: ``"numba"`` (compiled, multi-threaded, one copy of the
+    factors updated in place), ``"numpy"`` (numpy/scipy, same numbers up to rounding) or
+    ``"auto"`` (numba when installed). Computation runs in the dtype of X: pass float32 for
+    speed and half the memory.
     The loss is 0.5 * ||X - W H||_F^2 (``beta_loss="frobenius"``) or the generalized
     Kullback-Leibler divergence D(X || W H); it never rises from one iteration to the next.
 

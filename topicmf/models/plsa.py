@@ -120,8 +120,10 @@ class PLSA(LatentFactorModel):
             offset, log_scale = self._offset(X.dtype), self._log_scale(X)
             if engine == "numba":
                 # One pass by terms: P(w | z) updated in place, P(z | d) summed per thread.
-                sweep = partial(_em_sweep_compiled, X, _kernels.term_plan(X, k), offset=offset,
-                                log_scale=log_scale)
+                factors = (theta.nbytes + phiT.nbytes) // 8
+                sweep = partial(_em_sweep_compiled, X,
+                                _kernels.term_plan(X, k, budget=max(2**20, factors)),
+                                offset=offset, log_scale=log_scale)
             else:
                 sweep = partial(_em_sweep, X, _kernels.row_blocks(X, k), engine=engine,
                                 offset=offset, log_scale=log_scale)

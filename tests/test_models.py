@@ -476,7 +476,7 @@ def test_one_sweep_equals_the_dense_textbook_update():
     if _kernels.numba_available():  # in place: W by rows, H^T by terms
         sweeps.append(partial(nmf_module._frobenius_sweep_compiled, X,
                               _kernels.term_plan(X, 3, budget=1),
-                              x_sq=_kernels.row_sq_norms(X)))
+                              constant=_kernels.row_sq_norms(X)))
     for sweep in sweeps:
         loss, (W1, HT1) = sweep((W.copy(), H.T.copy()))
         np.testing.assert_allclose(loss, 0.5 * np.linalg.norm(D - W @ H) ** 2)

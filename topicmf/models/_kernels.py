@@ -43,14 +43,6 @@ def row_blocks(X, n_topics: int, max_bytes: int | None = None) -> list[slice]:
     return blocks or [slice(0, 0)]
 
 
-def fit_blocks(X, n_topics: int, engine: str) -> list[slice]:
-    """Row blocks of a fit's sweep: the compiled kernels make no (nnz x n_topics)
-    temporaries and split rows across threads themselves, so for them one block is enough."""
-    if engine == "numba":
-        return [slice(0, X.shape[0])]
-    return row_blocks(X, n_topics)
-
-
 def n_threads() -> int:
     """Threads a fit uses: numba's thread count when numba is installed (``NUMBA_NUM_THREADS``
     sets it), else the CPUs this process may run on. Results depend on this number (it fixes

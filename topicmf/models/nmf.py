@@ -63,22 +63,21 @@ class NMF(LatentFactorModel):
         with _kernels.quiet_blas():
             W, HT = _initialize(X, k, self.init, self._rng(), engine)
             frobenius = self.beta_loss == "frobenius"
+            # The part of the loss that depends on X alone, once per fit.
+            constant = _kernels.row_sq_norms(X) if frobenius else _kl_constant(X)
             if engine == "numba":
                 # One copy of the factors, updated in place: W by rows, H by terms.
-                plan = _kernels.term_plan(X, k)
-                if frobenius:
-                    x_sq = _kernels.row_sq_norms(X)
-                    sweep = partial(_frobenius_sweep_compiled, X, plan, x_sq=x_sq)
-                else:
-                    sweep = partial(_kl_sweep_compiled, X, plan, constant=_kl_constant(X))
+                compiled = _frobenius_sweep_compiled if frobenius else _kl_sweep_compiled
+                sweep = partial(compiled, X, _kernels.term_plan(X, k), constant=constant)
             elif frobenius:
-                sweep = partial(_frobenius_sweep, X, _kernels.balanced_blocks(X, _kernels.n_threads()),
-                                x_sq=_kernels.row_sq_norms(X))
+                sweep = partial(_frobenius_sweep, X,
+                                _kernels.balanced_blocks(X, _kernels.n_threads()),
+                                constant=constant)
             else:
                 sweep = partial(_kl_sweep, X, _kernels.row_blocks(X, k), engine=engine,
-                                constant=_kl_constant(X))
+                                constant=constant)
             objective = partial(_frobenius_objective if frobenius else _kl_objective, X,
-                                engine=engine)
+                                engine=engine, constant=constant)
             (W, HT), history = self._iterate(sweep, (W, HT), objective)
         # H^T is kept as it was fitted (terms x topics): components_ is its transpose, a view.
         self.doc_topic_, self.components_ = W, HT.T
@@ -135,8 +134,9 @@ def _kl_w_step(X, W, HT, h_sums, engine):
     return loss, W * RHt / (h_sums + _eps(W.dtype))
 
 
-def _frobenius_objective(X, state, engine="numpy"):
-    """0.5 * ||X - W H||^2 of ``state`` = (W, H^T), through X @ H^T only."""
+def _frobenius_objective(X, state, engine="numpy", constant=None):
+    """0.5 * ||X - W H||^2 of ``state`` = (W, H^T), through X @ H^T only; ``constant`` is
+    :func:`_kernels.row_sq_norms` of X when known."""
     W, HT = state
     HHt = HT.T @ HT
     if engine == "numba":
@@ -145,14 +145,17 @@ def _frobenius_objective(X, state, engine="numpy"):
     else:
         XHt = np.asarray(X @ HT)
         gain = 2.0 * np.einsum("ij,ij->i", W, XHt) - np.einsum("ij,ij->i", W, W @ HHt)
-    return 0.5 * (_kernels.row_sq_norms(X).sum() - gain.sum())
+    x_sq = _kernels.row_sq_norms(X) if constant is None else constant
+    return 0.5 * (x_sq.sum() - gain.sum())
 
 
-def _kl_objective(X, state, engine="numpy"):
-    """D(X || W H) of ``state`` = (W, H^T)."""
+def _kl_objective(X, state, engine="numpy", constant=None):
+    """D(X || W H) of ``state`` = (W, H^T); ``constant`` is :func:`_kl_constant` of X when
+    known."""
     W, HT = state
+    constant = _kl_constant(X) if constant is None else constant
     loglik, _, _ = _kernels.ratio_pass(X, W, HT, rows=False, cols=False, engine=engine)
-    return _kl_constant(X).sum() - loglik.sum() + W.sum(axis=0) @ _column_sums(HT)
+    return constant.sum() - loglik.sum() + W.sum(axis=0) @ _column_sums(HT)
 
 
 def _column_sums(A: np.ndarray) -> np.ndarray:
@@ -160,13 +163,13 @@ def _column_sums(A: np.ndarray) -> np.ndarray:
     return A.sum(axis=0, dtype=np.float64).astype(A.dtype)
 
 
-def _frobenius_sweep_compiled(X, plan, state, x_sq):
+def _frobenius_sweep_compiled(X, plan, state, constant):
     """One iteration, compiled, in place: W row by row (X @ H^T and W H H^T per row), then
     H^T term by term (X^T W per sub-range of terms, see ``_numba_kernels``)."""
     from . import _numba_kernels
     W, HT = state
     gain = _numba_kernels.frobenius_rows(X, W, HT, HT.T @ HT, update=True)
-    loss = 0.5 * (x_sq.sum() - gain.sum())
+    loss = 0.5 * (constant.sum() - gain.sum())  # constant: the squared row norms of X
     _numba_kernels.frobenius_terms(X, W, HT, W.T @ W, plan)
     return loss, (W, HT)
 
@@ -187,17 +190,17 @@ def _kl_sweep_compiled(X, plan, state, constant):
     return loss, (W_next, HT)
 
 
-def _frobenius_sweep(X, blocks, state, x_sq=None):
+def _frobenius_sweep(X, blocks, state, constant=None):
     """One iteration with scipy's products (the engine without numba): W updated block by
     block of rows, then H block of terms by block of terms, each on threads.
 
     The loss 0.5 * ||X - W H||^2 is expanded so that X is only touched through X @ H.T
-    and X^T @ W, each one pass over the stored entries. ``x_sq`` holds the squared row
+    and X^T @ W, each one pass over the stored entries. ``constant`` holds the squared row
     norms of X, computed once per fit. X^T @ W is summed over the row blocks (X_b^T W_b,
     added in block order).
     """
     W, HT = state
-    x_sq = _kernels.row_sq_norms(X) if x_sq is None else x_sq
+    x_sq = _kernels.row_sq_norms(X) if constant is None else constant
     bounds = np.linspace(0, HT.shape[0], len(blocks) + 1).astype(int)
     term_blocks = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
     HHt = _sum_in_order(_kernels.parallel_map(lambda block: HT[block].T @ HT[block],

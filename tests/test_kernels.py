@@ -128,6 +128,41 @@ def test_updates_by_terms_are_the_textbook_steps(shape, dtype, budget):
 @needs_numba
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", PLAN_CASES)
+def test_kl_step_with_or_without_stored_ratios_is_the_textbook_step(shape, dtype):
+    """KL-NMF's W step by rows (in place), then its H step by terms with the ratios kept
+    by the W step or recomputed: both equal the dense formulas, and each other."""
+    from topicmf.models import _numba_kernels
+    X, W, HT = random_case(*shape, dtype, seed=8)
+    rtol = 2e-4 if dtype == np.float32 else 1e-10
+    D, W64, H64 = X.toarray().astype(np.float64), W.astype(np.float64), HT.astype(np.float64)
+    want_loglik, want_RHt, _ = dense_reference(X, W, HT)
+    den = HT.sum(axis=0)
+    want_W = W64 * want_RHt / den
+    _, _, RtW = dense_reference(X, want_W.astype(dtype), HT)
+    scale = 1.0 / want_W.sum(axis=0)
+    want_HT = H64 * RtW * scale
+    plan = _kernels.term_plan(X, W.shape[1], budget=1)  # sub-ranges of ALIGN terms
+    results = []
+    for ratios in (np.empty(0, dtype), np.full(X.nnz, np.nan, dtype)):
+        got_W, got_HT = W.copy(), HT.copy()
+        loglik = _numba_kernels.kl_rows(X, got_W, got_HT, den, ratios)
+        np.testing.assert_allclose(loglik, want_loglik, rtol=rtol, atol=rtol)
+        np.testing.assert_allclose(got_W, want_W, rtol=rtol, atol=rtol)
+        if len(ratios):  # X / (W H) with the new W, at every stored entry
+            WH = got_W.astype(np.float64) @ H64.T
+            rows, cols = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr)), X.indices
+            np.testing.assert_allclose(ratios, X.data / WH[rows, cols], rtol=rtol)
+        _numba_kernels.ratio_terms(X, got_W, got_HT, scale.astype(dtype), plan,
+                                   ratios if len(ratios) else None)
+        np.testing.assert_allclose(got_HT, want_HT, rtol=rtol, atol=rtol)
+        results.append((got_W, got_HT))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=4 * np.finfo(dtype).eps)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", PLAN_CASES)
 def test_frobenius_rows_is_the_textbook_step(shape, dtype):
     from topicmf.models import _numba_kernels
     X, W, HT = random_case(*shape, dtype, seed=7)

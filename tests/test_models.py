@@ -487,10 +487,11 @@ def test_one_sweep_equals_the_dense_textbook_update():
     W_ref = W * ((D / (W @ H)) @ H.T) / H.sum(axis=1)
     H_ref = H * (W_ref.T @ (D / (W_ref @ H))) / W_ref.sum(axis=0)[:, None]
     sweeps = [partial(nmf_module._kl_sweep, X, blocks)]
-    if _kernels.numba_available():
-        sweeps.append(partial(nmf_module._kl_sweep_compiled, X,
-                              _kernels.term_plan(X, 3, budget=1),
-                              constant=nmf_module._kl_constant(X)))
+    if _kernels.numba_available():  # the H step's ratios recomputed, and stored
+        for ratios in (np.empty(0), np.empty(X.nnz)):
+            sweeps.append(partial(nmf_module._kl_sweep_compiled, X,
+                                  _kernels.term_plan(X, 3, budget=1),
+                                  constant=nmf_module._kl_constant(X), ratios=ratios))
     for sweep in sweeps:
         loss, (W1, HT1) = sweep((W.copy(), H.T.copy()))
         np.testing.assert_allclose(W1, W_ref)
@@ -614,3 +615,21 @@ def test_compiled_fits_do_not_depend_on_how_the_terms_are_cut(name, monkeypatch)
         np.testing.assert_allclose(fits[2].components_, fits[0].components_, rtol=1e-3,
                                    atol=1e-7)
         np.testing.assert_allclose(fits[2].history_, fits[0].history_, rtol=1e-6)
+
+
+@pytest.mark.skipif(not _kernels.numba_available(), reason="needs numba")
+@pytest.mark.filterwarnings("ignore::topicmf.errors.ConvergenceWarning")  # fixed iterations
+def test_kl_fit_stores_its_ratios_only_within_the_work_share(monkeypatch):
+    """KL-NMF keeps the H step's ratios when they fit the working-memory share and recomputes
+    them when not; both give the same fit up to rounding."""
+    rng = np.random.RandomState(0)
+    X = sp.csr_array(sp.random(200, 300, density=0.05, random_state=rng, dtype=np.float32) * 4)
+    fits = []
+    for share in (0.0, 2**21 / X.data.nbytes):  # nothing, or room for the ratios + 1 MB
+        monkeypatch.setattr(_kernels, "WORK_SHARE", share)
+        plan, ratios = nmf_module._kl_plan(X, 4)
+        assert len(ratios) == (X.nnz if share else 0)
+        fits.append(NMF(n_topics=4, beta_loss="kullback-leibler", max_iter=20, tol=0,
+                        random_state=0, engine="numba").fit(X))
+    np.testing.assert_allclose(fits[1].components_, fits[0].components_, rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(fits[1].history_, fits[0].history_, rtol=1e-6)

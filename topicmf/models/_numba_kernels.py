@@ -275,10 +275,64 @@ def frobenius_terms(X, W, HT, WtW, plan):
 
 
 @njit(parallel=True, cache=True, fastmath=_FASTMATH)
-def _ratio_terms(indptr, indices, data, W, HT, scale, parts, sub, cursors, buf):
+def _kl_rows(indptr, indices, data, W, HT, den, bounds, scratch, ratios, loglik):
+    k = W.shape[1]
+    tiny = np.finfo(W.dtype).tiny
+    store = len(ratios) > 0
+    for c in prange(len(bounds) - 1):
+        num = np.empty(k, dtype=W.dtype)
+        # W H at this row's entries: in the stored ratios' own slots, or in the scratch row
+        wh = ratios if store else scratch[c]
+        for d in range(bounds[c], bounds[c + 1]):
+            lo = indptr[d]
+            hi = indptr[d + 1]
+            base = 0 if store else lo  # wh[p - base] belongs to entry p
+            for p in range(lo, hi):
+                wh[p - base] = _dot(W, d, HT, indices[p])
+            ll = 0.0
+            for p in range(lo, hi):
+                ll += data[p] * np.log(max(wh[p - base], tiny))
+            loglik[d] = ll
+            for j in range(k):
+                num[j] = 0
+            for p in range(lo, hi):
+                v = wh[p - base]
+                if v > 0:  # no mass flows through a vanished product
+                    r = data[p] / v
+                    t = indices[p]
+                    for j in range(k):
+                        num[j] += r * HT[t, j]
+            for j in range(k):
+                v = W[d, j] * num[j] / den[j]
+                W[d, j] = v if v >= tiny else 0
+            if store:  # the ratios with the new row of W, for the H step
+                for p in range(lo, hi):
+                    v = _dot(W, d, HT, indices[p])
+                    ratios[p] = data[p] / v if v > 0 else 0
+
+
+def kl_rows(X, W, HT, den, ratios):
+    """KL-NMF's W step in place, by rows: W <- W * (R @ H^T) / ``den`` (``den`` one value per
+    topic: the column sums of H^T), R = X / (W H), zero where W H vanishes; subnormal results
+    become 0. Returns sum x log (W H) per row (float64) of the W it was given. When
+    ``ratios`` has one slot per stored entry, it receives X / (W H) with the new W, for
+    :func:`ratio_terms`; when it is empty, nothing is kept."""
+    bounds = chunk_bounds(X.indptr, n_threads())
+    store = len(ratios) > 0
+    longest = 0 if store or X.nnz == 0 else int(np.diff(X.indptr).max())
+    scratch = np.empty((len(bounds) - 1, longest), dtype=W.dtype)
+    loglik = np.zeros(X.shape[0], dtype=np.float64)
+    _kl_rows(X.indptr, X.indices, X.data.astype(W.dtype, copy=False), W, HT,
+             np.ascontiguousarray(den, dtype=W.dtype), bounds, scratch, ratios, loglik)
+    return loglik
+
+
+@njit(parallel=True, cache=True, fastmath=_FASTMATH)
+def _ratio_terms(indptr, indices, data, W, HT, scale, parts, sub, cursors, buf, ratios):
     n_docs = len(indptr) - 1
     k = W.shape[1]
     tiny = np.finfo(HT.dtype).tiny
+    stored = len(ratios) > 0
     for c in prange(len(parts) - 1):
         if parts[c] == parts[c + 1]:
             continue
@@ -296,9 +350,12 @@ def _ratio_terms(indptr, indices, data, W, HT, scale, parts, sub, cursors, buf):
                 end = indptr[d + 1]
                 while p < end and indices[p] < hi:
                     t = indices[p]
-                    wh = _dot(W, d, HT, t)
-                    if wh > 0:  # no mass flows through a vanished product
-                        r = data[p] / wh
+                    if stored:
+                        r = ratios[p]
+                    else:
+                        wh = _dot(W, d, HT, t)
+                        r = data[p] / wh if wh > 0 else 0  # no mass through a vanished product
+                    if r != 0:
                         for j in range(k):
                             acc[t - lo, j] += r * W[d, j]
                     p += 1
@@ -309,12 +366,15 @@ def _ratio_terms(indptr, indices, data, W, HT, scale, parts, sub, cursors, buf):
                     HT[t, j] = v if v >= tiny else 0
 
 
-def ratio_terms(X, W, HT, scale, plan):
+def ratio_terms(X, W, HT, scale, plan, ratios=None):
     """In place, by terms: H^T <- H^T * (R^T W) * ``scale`` (one factor per topic), with
-    R = X / (W H), zero where W H vanishes (KL-NMF's H step). Results below the smallest
-    normal number become 0."""
-    _ratio_terms(X.indptr, X.indices, X.data, W, HT, np.ascontiguousarray(scale, dtype=W.dtype),
-                 plan.parts, plan.sub, plan.cursors, plan.buffer(W.shape[1], W.dtype))
+    R = X / (W H), zero where W H vanishes (KL-NMF's H step). R is taken from ``ratios``
+    (one per stored entry, from :func:`kl_rows`) when given, else computed at each entry.
+    Results below the smallest normal number become 0."""
+    ratios = np.empty(0, dtype=W.dtype) if ratios is None else ratios
+    _ratio_terms(X.indptr, X.indices, X.data.astype(W.dtype, copy=False), W, HT,
+                 np.ascontiguousarray(scale, dtype=W.dtype), plan.parts, plan.sub,
+                 plan.cursors, plan.buffer(W.shape[1], W.dtype), ratios)
 
 
 @njit(parallel=True, cache=True, fastmath=_FASTMATH)

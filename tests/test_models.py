@@ -619,17 +619,20 @@ def test_compiled_fits_do_not_depend_on_how_the_terms_are_cut(name, monkeypatch)
 
 @pytest.mark.skipif(not _kernels.numba_available(), reason="needs numba")
 @pytest.mark.filterwarnings("ignore::topicmf.errors.ConvergenceWarning")  # fixed iterations
-def test_kl_fit_stores_its_ratios_only_within_the_work_share(monkeypatch):
-    """KL-NMF keeps the H step's ratios when they fit the working-memory share and recomputes
-    them when not; both give the same fit up to rounding."""
+def test_kl_fit_stores_the_ratios_that_fit_its_work_allowance(monkeypatch):
+    """KL-NMF keeps the H step's ratios for as many whole rows as fit its working memory and
+    recomputes the rest; none, part or all kept give the same fit up to rounding."""
     rng = np.random.RandomState(0)
     X = sp.csr_array(sp.random(200, 300, density=0.05, random_state=rng, dtype=np.float32) * 4)
     fits = []
-    for share in (0.0, 2**21 / X.data.nbytes):  # nothing, or room for the ratios + 1 MB
-        monkeypatch.setattr(_kernels, "WORK_SHARE", share)
+    for room in (0, X.data.nbytes // 2, 10 * X.data.nbytes):
+        monkeypatch.setattr(_kernels, "work_allowance", lambda X, k: room + 2**20)
         plan, ratios = nmf_module._kl_plan(X, 4)
-        assert len(ratios) == (X.nnz if share else 0)
+        assert len(ratios) == min(X.nnz, X.indptr[X.indptr <= room // 4].max())
+        assert len(ratios) in X.indptr
+        assert (0 < len(ratios) < X.nnz) == (room == X.data.nbytes // 2)
         fits.append(NMF(n_topics=4, beta_loss="kullback-leibler", max_iter=20, tol=0,
                         random_state=0, engine="numba").fit(X))
-    np.testing.assert_allclose(fits[1].components_, fits[0].components_, rtol=1e-4, atol=1e-7)
-    np.testing.assert_allclose(fits[1].history_, fits[0].history_, rtol=1e-6)
+    for fit in fits[1:]:
+        np.testing.assert_allclose(fit.components_, fits[0].components_, rtol=1e-4, atol=1e-7)
+        np.testing.assert_allclose(fit.history_, fits[0].history_, rtol=1e-6)

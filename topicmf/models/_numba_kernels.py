@@ -278,25 +278,23 @@ def frobenius_terms(X, W, HT, WtW, plan):
 def _kl_rows(indptr, indices, data, W, HT, den, bounds, scratch, ratios, loglik):
     k = W.shape[1]
     tiny = np.finfo(W.dtype).tiny
-    store = len(ratios) > 0
+    n_stored = len(ratios)
     for c in prange(len(bounds) - 1):
         num = np.empty(k, dtype=W.dtype)
-        # W H at this row's entries: in the stored ratios' own slots, or in the scratch row
-        wh = ratios if store else scratch[c]
+        wh = scratch[c]  # W H at the row's entries
         for d in range(bounds[c], bounds[c + 1]):
             lo = indptr[d]
             hi = indptr[d + 1]
-            base = 0 if store else lo  # wh[p - base] belongs to entry p
             for p in range(lo, hi):
-                wh[p - base] = _dot(W, d, HT, indices[p])
+                wh[p - lo] = _dot(W, d, HT, indices[p])
             ll = 0.0
             for p in range(lo, hi):
-                ll += data[p] * np.log(max(wh[p - base], tiny))
+                ll += data[p] * np.log(max(wh[p - lo], tiny))
             loglik[d] = ll
             for j in range(k):
                 num[j] = 0
             for p in range(lo, hi):
-                v = wh[p - base]
+                v = wh[p - lo]
                 if v > 0:  # no mass flows through a vanished product
                     r = data[p] / v
                     t = indices[p]
@@ -305,7 +303,7 @@ def _kl_rows(indptr, indices, data, W, HT, den, bounds, scratch, ratios, loglik)
             for j in range(k):
                 v = W[d, j] * num[j] / den[j]
                 W[d, j] = v if v >= tiny else 0
-            if store:  # the ratios with the new row of W, for the H step
+            if hi <= n_stored:  # the ratios with the new row of W, for the H step
                 for p in range(lo, hi):
                     v = _dot(W, d, HT, indices[p])
                     ratios[p] = data[p] / v if v > 0 else 0
@@ -314,12 +312,12 @@ def _kl_rows(indptr, indices, data, W, HT, den, bounds, scratch, ratios, loglik)
 def kl_rows(X, W, HT, den, ratios):
     """KL-NMF's W step in place, by rows: W <- W * (R @ H^T) / ``den`` (``den`` one value per
     topic: the column sums of H^T), R = X / (W H), zero where W H vanishes; subnormal results
-    become 0. Returns sum x log (W H) per row (float64) of the W it was given. When
-    ``ratios`` has one slot per stored entry, it receives X / (W H) with the new W, for
-    :func:`ratio_terms`; when it is empty, nothing is kept."""
+    become 0. Returns sum x log (W H) per row (float64) of the W it was given.
+
+    ``ratios`` holds slots for the first stored entries (a whole number of rows, maybe none
+    or all): they receive X / (W H) with the new W, for :func:`ratio_terms`."""
     bounds = chunk_bounds(X.indptr, n_threads())
-    store = len(ratios) > 0
-    longest = 0 if store or X.nnz == 0 else int(np.diff(X.indptr).max())
+    longest = 0 if X.nnz == 0 else int(np.diff(X.indptr).max())
     scratch = np.empty((len(bounds) - 1, longest), dtype=W.dtype)
     loglik = np.zeros(X.shape[0], dtype=np.float64)
     _kl_rows(X.indptr, X.indices, X.data.astype(W.dtype, copy=False), W, HT,
@@ -332,7 +330,7 @@ def _ratio_terms(indptr, indices, data, W, HT, scale, parts, sub, cursors, buf, 
     n_docs = len(indptr) - 1
     k = W.shape[1]
     tiny = np.finfo(HT.dtype).tiny
-    stored = len(ratios) > 0
+    n_stored = len(ratios)  # the first entries' ratios are kept (whole rows)
     for c in prange(len(parts) - 1):
         if parts[c] == parts[c + 1]:
             continue
@@ -350,7 +348,7 @@ def _ratio_terms(indptr, indices, data, W, HT, scale, parts, sub, cursors, buf, 
                 end = indptr[d + 1]
                 while p < end and indices[p] < hi:
                     t = indices[p]
-                    if stored:
+                    if p < n_stored:
                         r = ratios[p]
                     else:
                         wh = _dot(W, d, HT, t)
@@ -368,8 +366,8 @@ def _ratio_terms(indptr, indices, data, W, HT, scale, parts, sub, cursors, buf, 
 
 def ratio_terms(X, W, HT, scale, plan, ratios=None):
     """In place, by terms: H^T <- H^T * (R^T W) * ``scale`` (one factor per topic), with
-    R = X / (W H), zero where W H vanishes (KL-NMF's H step). R is taken from ``ratios``
-    (one per stored entry, from :func:`kl_rows`) when given, else computed at each entry.
+    R = X / (W H), zero where W H vanishes (KL-NMF's H step). R is read from ``ratios``
+    for the entries it covers (the first ones, from :func:`kl_rows`), else computed.
     Results below the smallest normal number become 0."""
     ratios = np.empty(0, dtype=W.dtype) if ratios is None else ratios
     _ratio_terms(X.indptr, X.indices, X.data.astype(W.dtype, copy=False), W, HT,

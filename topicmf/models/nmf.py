@@ -198,7 +198,8 @@ def _kl_plan(X, k):
     """The term plan of compiled KL-NMF and the slots for its stored ratios: one for each
     entry of the first rows that fit :func:`_kernels.work_allowance` beside a buffer of
     1 MB for the pass by terms, which recomputes the other entries' ratios (on
-    20 Newsgroups at K = 20 storing all of them made an iteration about a third faster)."""
+    20 Newsgroups at K = 20 storing all of them made an iteration a fifth to a third
+    faster, in runs on a machine whose speed moved)."""
     room = _kernels.work_allowance(X, k)
     capacity = max(room - 2**20, 0) // X.dtype.itemsize
     n_rows = np.searchsorted(X.indptr, capacity, side="right") - 1  # whole rows only

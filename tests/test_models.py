@@ -636,3 +636,36 @@ def test_kl_fit_stores_the_ratios_that_fit_its_work_allowance(monkeypatch):
     for fit in fits[1:]:
         np.testing.assert_allclose(fit.components_, fits[0].components_, rtol=1e-4, atol=1e-7)
         np.testing.assert_allclose(fit.history_, fits[0].history_, rtol=1e-6)
+
+
+def test_padded_width_rounds_float32_rows_up_to_32_bytes():
+    assert [_kernels.padded_width(k, np.float32) for k in (1, 5, 8, 9, 20, 24, 100)] == [
+        8, 8, 8, 16, 24, 24, 104]
+    assert [_kernels.padded_width(k, np.float64) for k in (1, 5, 20)] == [1, 5, 20]
+    A = np.arange(6, dtype=np.float32).reshape(3, 2)
+    padded = _kernels.pad_columns(A, 8)
+    np.testing.assert_array_equal(padded[:, :2], A)
+    assert padded.shape == (3, 8) and not padded[:, 2:].any()
+    assert _kernels.pad_columns(A, 2) is A
+
+
+@pytest.mark.skipif(not _kernels.numba_available(), reason="needs numba")
+@pytest.mark.filterwarnings("ignore::topicmf.errors.ConvergenceWarning")  # fixed iterations
+@pytest.mark.parametrize("k", [2, 5, 8, 11])
+def test_compiled_frobenius_fit_with_padded_rows_is_the_unpadded_fit(k, monkeypatch):
+    """The zero columns that pad float32 rows to 8 floats stay zero and change nothing: the
+    fit equals the one on unpadded factors up to rounding, and hands back contiguous factors
+    of exactly K topics."""
+    rng = np.random.RandomState(1)
+    X = sp.csr_array(sp.random(120, 90, density=0.08, random_state=rng, dtype=np.float32) * 3)
+    fits = []
+    for pad in (True, False):
+        if not pad:
+            monkeypatch.setattr(_kernels, "padded_width", lambda k, dtype: k)
+        fits.append(NMF(n_topics=k, max_iter=25, tol=0, random_state=0, engine="numba").fit(X))
+    for fit in fits:
+        assert fit.doc_topic_.shape == (120, k) and fit.components_.shape == (k, 90)
+        assert fit.doc_topic_.flags.c_contiguous and fit.components_.T.flags.c_contiguous
+    np.testing.assert_allclose(fits[0].components_, fits[1].components_, rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(fits[0].doc_topic_, fits[1].doc_topic_, rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(fits[0].history_, fits[1].history_, rtol=1e-6)

@@ -68,7 +68,11 @@ class NMF(LatentFactorModel):
             if engine == "numba":
                 # One copy of the factors, updated in place: W by rows, H by terms.
                 if frobenius:
-                    sweep = partial(_frobenius_sweep_compiled, X, _kernels.term_plan(X, k),
+                    # Zero columns stay zero under the multiplicative updates; they only
+                    # give the compiled passes rows of a width they run fastest on.
+                    width = _kernels.padded_width(k, X.dtype)
+                    W, HT = _kernels.pad_columns(W, width), _kernels.pad_columns(HT, width)
+                    sweep = partial(_frobenius_sweep_compiled, X, _kernels.term_plan(X, width),
                                     constant=constant)
                 else:
                     plan, ratios = _kl_plan(X, k)
@@ -84,6 +88,9 @@ class NMF(LatentFactorModel):
             objective = partial(_frobenius_objective if frobenius else _kl_objective, X,
                                 engine=engine, constant=constant)
             (W, HT), history = self._iterate(sweep, (W, HT), objective)
+            del sweep  # and with it the buffers of the passes
+            if W.shape[1] != k:
+                W, HT = np.ascontiguousarray(W[:, :k]), np.ascontiguousarray(HT[:, :k])
         # H^T is kept as it was fitted (terms x topics): components_ is its transpose, a view.
         self.doc_topic_, self.components_ = W, HT.T
         self.history_, self.n_iter_ = history, len(history)

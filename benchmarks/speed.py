@@ -22,6 +22,10 @@ recomputed here the same way: ||X - W H||_F for Frobenius NMF and LSA, D(X || W 
 KL-NMF, and for PLSA the same divergence with P(w | d) scaled by the document lengths (plain PLSA,
 ``background=0``, so that it fits the same objective as KL-NMF).
 
+The repeats run round by round (each row once, then each row again), and ``time ours /
+theirs`` is the median of the ratios within a round, so a change in the machine's speed
+between minutes falls on both sides of a ratio.
+
 ``iter / floor`` is one iteration without the start (the fit's time minus that of the same
 fit stopped after one iteration, over the remaining iterations) against one X @ H.T.
 
@@ -255,22 +259,33 @@ def traced_peak(row: str, X, k: int) -> int:
         tracemalloc.stop()
 
 
-def measure(row: str, fraction: Fraction, args: argparse.Namespace) -> dict:
-    """Median of args.repeats runs of row on the first fraction of the documents, each run in
-    a fresh subprocess."""
+def run_once(row: str, fraction: Fraction, args: argparse.Namespace) -> dict:
+    """One run of row on the first fraction of the documents, in a fresh subprocess."""
     command = [sys.executable, __file__, "--child", row, "--corpus", args.corpus, "--cache",
                str(args.cache), "--topics", str(args.topics), "--fraction", str(fraction)]
-    runs = []
-    for _ in range(args.repeats):
-        out = subprocess.run(command, capture_output=True, text=True, check=True)
-        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    out = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def summarize(runs: list[dict]) -> dict:
+    """The median of each measurement over the runs, and every run's seconds."""
     result = {key: statistics.median(r[key] for r in runs)
               for key in ("seconds", "peak_mb", "objective", "n_iter", "iter_seconds",
                           "traced_mb")
               if key in runs[0]}
     result["nnz"], result["shape"] = runs[0]["nnz"], runs[0]["shape"]
-    result["repeats"], result["load"] = args.repeats, os.getloadavg()
+    result["run_seconds"] = [r["seconds"] for r in runs]
+    result["repeats"], result["load"] = len(runs), os.getloadavg()
     return result
+
+
+def time_ratio(ours: dict, theirs: dict) -> float:
+    """ours / theirs in seconds: the median of the ratios of runs made in the same round
+    when both rows ran round by round, else the ratio of the medians."""
+    a, b = ours.get("run_seconds", []), theirs.get("run_seconds", [])
+    if a and len(a) == len(b):
+        return statistics.median(x / y for x, y in zip(a, b))
+    return ours["seconds"] / theirs["seconds"]
 
 
 def select_rows(only: str, scale: bool, numpy: bool) -> list[str]:
@@ -315,11 +330,16 @@ def main(argv=None) -> int:
     results_file = args.results or args.cache / "speed_results.json"
     results = json.loads(results_file.read_text()) if results_file.exists() else {}
     section = results.setdefault(f"{args.corpus} K={args.topics}" + " scale" * args.scale, {})
-    for row in rows:
-        for fraction in FRACTIONS if args.scale else (Fraction(1),):
-            key = f"{row} {fraction}" if args.scale else row
-            section[key] = measure(row, fraction, args)
-            print(f"  {key}: {section[key]}", file=sys.stderr, flush=True)
+    # Round by round: every row runs once before any row runs again, so that a change in the
+    # machine's speed (up to 2x between minutes here) falls on ours and theirs alike.
+    keys = [(row, fraction, f"{row} {fraction}" if args.scale else row) for row in rows
+            for fraction in (FRACTIONS if args.scale else (Fraction(1),))]
+    runs = {key: [] for _, _, key in keys}
+    for round_ in range(args.repeats):
+        for row, fraction, key in keys:
+            runs[key].append(run_once(row, fraction, args))
+            section[key] = summarize(runs[key])
+            print(f"  round {round_ + 1}, {key}: {section[key]}", file=sys.stderr, flush=True)
             results_file.write_text(json.dumps(results, indent=1))
     name = CORPORA[args.corpus][1]
     (print_scale_table if args.scale else print_table)(name, args.topics, section)
@@ -351,7 +371,7 @@ def print_table(name: str, k: int, results: dict) -> None:
                     else "")
         ratio = obj_ratio = ""
         if rival in results:
-            ratio = f"{r['seconds'] / results[rival]['seconds']:.2f}"
+            ratio = f"{time_ratio(r, results[rival]):.2f}"
             obj_ratio = f"{r['objective'] / results[rival]['objective']:.4f}"
         objective = "" if row == "floor" else f"{r['objective']:.6g}"
         relative = (matrix_mb + r["peak_mb"]) / base_mb

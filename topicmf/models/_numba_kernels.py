@@ -165,9 +165,13 @@ def cols_product(X, A, out, plan):
 # ------------------------------------------------------------ the fits' updates
 # The dense products with a K x K matrix (W H H^T, H^T W^T W) run in blocks of ALIGN rows,
 # aligned to multiples of it, so every block is the same whatever the threads: through BLAS
-# from K = BLAS_MIN_K on, else in loops. On 20 Newsgroups the Frobenius pass by rows took
-# 28.6 ms with BLAS and 42.6 ms with loops at K = 100, 19.7 and 16.2 ms at K = 20.
-BLAS_MIN_K = 48
+# from K = BLAS_MIN_K on, else in loops. On 20 Newsgroups, whole Frobenius fits alternated
+# between the two five times, an iteration at K = 20 (float32, padded to 24) took a median
+# of 27.5-31.6 ms through BLAS against 32.8-35.1 ms in loops, 14.5-18.5 against 21-23 ms at
+# K = 10 (padded to 16), 29.5-44.7 against 41-52 ms in float64 at K = 20; at K = 5 (padded to
+# 8) the two were even. (Measured once on the pass by rows alone, before the padding, loops
+# had looked faster at K = 20.) Below 8, a BLAS call per block costs more than its work.
+BLAS_MIN_K = 8
 
 
 @njit(inline="always", cache=True, fastmath=_FASTMATH)

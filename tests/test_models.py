@@ -651,8 +651,9 @@ def test_padded_width_rounds_float32_rows_up_to_32_bytes():
 
 @pytest.mark.skipif(not _kernels.numba_available(), reason="needs numba")
 @pytest.mark.filterwarnings("ignore::topicmf.errors.ConvergenceWarning")  # fixed iterations
+@pytest.mark.parametrize("beta_loss", ["frobenius", "kullback-leibler"])
 @pytest.mark.parametrize("k", [2, 5, 8, 11])
-def test_compiled_frobenius_fit_with_padded_rows_is_the_unpadded_fit(k, monkeypatch):
+def test_compiled_nmf_with_padded_rows_is_the_unpadded_fit(k, beta_loss, monkeypatch):
     """The zero columns that pad float32 rows to 8 floats stay zero and change nothing: the
     fit equals the one on unpadded factors up to rounding, and hands back contiguous factors
     of exactly K topics."""
@@ -662,7 +663,8 @@ def test_compiled_frobenius_fit_with_padded_rows_is_the_unpadded_fit(k, monkeypa
     for pad in (True, False):
         if not pad:
             monkeypatch.setattr(_kernels, "padded_width", lambda k, dtype: k)
-        fits.append(NMF(n_topics=k, max_iter=25, tol=0, random_state=0, engine="numba").fit(X))
+        fits.append(NMF(n_topics=k, beta_loss=beta_loss, max_iter=25, tol=0, random_state=0,
+                        engine="numba").fit(X))
     for fit in fits:
         assert fit.doc_topic_.shape == (120, k) and fit.components_.shape == (k, 90)
         assert fit.doc_topic_.flags.c_contiguous and fit.components_.T.flags.c_contiguous

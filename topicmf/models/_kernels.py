@@ -149,15 +149,15 @@ ROW_BYTES = 32
 
 
 def padded_width(k: int, dtype) -> int:
-    """Columns to give factors of ``k`` topics in ``dtype`` for the compiled Frobenius passes:
+    """Columns to give factors of ``k`` topics in ``dtype`` for the compiled NMF passes:
     float32 rows are padded with zero columns to a multiple of :data:`ROW_BYTES` (8 floats),
     float64 rows are left as they are.
 
     A row of K float32 whose width is not a multiple of 8 leaves the compiled inner loops a
-    scalar remainder: on 20 Newsgroups an NMF sweep at K = 20 took 29-31 ms with 24 columns
-    (4 of them zero) against 32-36 ms with 20, and K = 30 padded to 32 took 35-42 against
-    48-58 ms (``benchmarks/RESULTS.md``). float64 rows, and the KL and PLSA passes, measured
-    no faster padded, so they are not.
+    scalar remainder: on 20 Newsgroups a Frobenius sweep at K = 20 took 29-31 ms with 24
+    columns (4 of them zero) against 32-36 ms with 20, and K = 30 padded to 32 took 35-42
+    against 48-58 ms; a KL-NMF iteration at K = 20, 40-50 ms padded against 47-66 ms.
+    float64 rows measured no faster padded, so they are not.
     """
     dtype = np.dtype(dtype)
     if dtype != np.float32:

@@ -32,9 +32,12 @@ _FASTMATH = {"reassoc", "nnan", "ninf", "nsz", "contract", "afn"}
 
 @njit(inline="always", cache=True, fastmath=_FASTMATH)
 def _dot(A, d, BT, t):
-    """(A @ BT.T)[d, t]: one entry of W H, summed in the same order in every kernel."""
-    total = A[d, 0] * BT[t, 0]
-    for j in range(1, A.shape[1]):
+    """(A @ BT.T)[d, t]: one entry of W H, summed in the same order in every kernel. (The
+    sum starts from 0 over all K products: with the first product taken out of the loop, the
+    loop's K - 1 left a scalar tail at every K, and KL-NMF and PLSA iterations at K = 20 were
+    a sixth to a fifth slower.)"""
+    total = A.dtype.type(0)
+    for j in range(A.shape[1]):
         total += A[d, j] * BT[t, j]
     return total
 

@@ -66,16 +66,16 @@ class NMF(LatentFactorModel):
             # The part of the loss that depends on X alone, once per fit.
             constant = _kernels.row_sq_norms(X) if frobenius else _kl_constant(X)
             if engine == "numba":
-                # One copy of the factors, updated in place: W by rows, H by terms.
+                # One copy of the factors, updated in place: W by rows, H by terms. Zero
+                # columns stay zero under the multiplicative updates; they only give the
+                # compiled passes rows of a width they run fastest on.
+                width = _kernels.padded_width(k, X.dtype)
+                W, HT = _kernels.pad_columns(W, width), _kernels.pad_columns(HT, width)
                 if frobenius:
-                    # Zero columns stay zero under the multiplicative updates; they only
-                    # give the compiled passes rows of a width they run fastest on.
-                    width = _kernels.padded_width(k, X.dtype)
-                    W, HT = _kernels.pad_columns(W, width), _kernels.pad_columns(HT, width)
                     sweep = partial(_frobenius_sweep_compiled, X, _kernels.term_plan(X, width),
                                     constant=constant)
                 else:
-                    plan, ratios = _kl_plan(X, k)
+                    plan, ratios = _kl_plan(X, k, width)
                     sweep = partial(_kl_sweep_compiled, X, plan, constant=constant,
                                     ratios=ratios)
             elif frobenius:
@@ -201,20 +201,23 @@ def _kl_sweep_compiled(X, plan, state, constant, ratios):
     return loss, (W, HT)
 
 
-def _kl_plan(X, k):
+def _kl_plan(X, k, width=None):
     """The term plan of compiled KL-NMF and the slots for its stored ratios: one for each
     entry of the first rows that fit :func:`_kernels.work_allowance` beside a buffer of
     1 MB for the pass by terms, which recomputes the other entries' ratios (on
     20 Newsgroups at K = 20 storing all of them made an iteration a fifth to a third
-    faster, in runs on a machine whose speed moved)."""
-    room = _kernels.work_allowance(X, k)
+    faster, in runs on a machine whose speed moved). ``width`` is that of the factors'
+    rows when they are padded beyond ``k``: the padding comes out of the allowance."""
+    width = k if width is None else width
+    padding = (X.shape[0] + X.shape[1]) * (width - k) * X.dtype.itemsize
+    room = _kernels.work_allowance(X, k) - padding
     capacity = max(room - 2**20, 0) // X.dtype.itemsize
     n_rows = np.searchsorted(X.indptr, capacity, side="right") - 1  # whole rows only
     stored = int(X.indptr[n_rows])
     # The buffer gets the rest of the room, at least 1 MB (smaller ones cut the terms into
     # so many sub-ranges that the walks over the rows' cursors dominate).
     budget = max(room - stored * X.dtype.itemsize, 2**20)
-    return _kernels.term_plan(X, k, budget=budget), np.empty(stored, dtype=X.dtype)
+    return _kernels.term_plan(X, width, budget=budget), np.empty(stored, dtype=X.dtype)
 
 
 def _frobenius_sweep(X, blocks, state, constant=None):

@@ -671,3 +671,35 @@ def test_compiled_nmf_with_padded_rows_is_the_unpadded_fit(k, beta_loss, monkeyp
     np.testing.assert_allclose(fits[0].components_, fits[1].components_, rtol=1e-4, atol=1e-7)
     np.testing.assert_allclose(fits[0].doc_topic_, fits[1].doc_topic_, rtol=1e-4, atol=1e-7)
     np.testing.assert_allclose(fits[0].history_, fits[1].history_, rtol=1e-6)
+
+
+@pytest.mark.parametrize("init", ["nndsvd", "nndsvda", "random"])
+def test_padded_start_is_the_start_with_zero_columns(init):
+    """The start made wide for padded rows holds the same K columns, then zeros (NNDSVDa
+    fills only the K columns' zeros with the mean)."""
+    rng = np.random.RandomState(2)
+    X = sp.csr_array(sp.random(60, 40, density=0.2, random_state=rng, dtype=np.float32))
+    narrow = nmf_module._initialize(X, 5, init, np.random.RandomState(0))
+    wide = nmf_module._initialize(X, 5, init, np.random.RandomState(0), width=8)
+    for a, b in zip(narrow, wide):
+        assert b.shape == (a.shape[0], 8) and b.dtype == a.dtype and b.flags.c_contiguous
+        np.testing.assert_allclose(b[:, :5], a, rtol=1e-5, atol=1e-7)
+        assert not b[:, 5:].any()
+
+
+def test_shrink_columns_packs_in_place_or_copies_a_view():
+    A = np.arange(60, dtype=np.float32)  # a 1-D owner seen as rows, as the SVD leaves it
+    wide = A.reshape(15, 4)
+    expected = wide[:, :3].copy()
+    small = _kernels.shrink_columns(wide, 3)
+    np.testing.assert_array_equal(small, expected)
+    assert small.flags.c_contiguous and small.base is A and A.size == 45
+    B = np.arange(40, dtype=np.float64).reshape(8, 5)  # owns its memory itself
+    expected = B[:, :2].copy()
+    np.testing.assert_array_equal(_kernels.shrink_columns(B, 2), expected)
+    big = np.arange(60, dtype=np.float32).reshape(12, 5)
+    part = big[:6]  # a view into a larger array: copied, the array left as it was
+    np.testing.assert_array_equal(_kernels.shrink_columns(part, 2), big[:6, :2])
+    assert big.shape == (12, 5) and big[11, 4] == 59
+    same = np.ones((3, 2))
+    assert _kernels.shrink_columns(same, 2) is same

@@ -175,6 +175,29 @@ def pad_columns(A: np.ndarray, width: int) -> np.ndarray:
     return out
 
 
+def shrink_columns(A: np.ndarray, k: int) -> np.ndarray:
+    """The first ``k`` columns of C-ordered ``A`` as a C-ordered array, packed into A's own
+    memory, which is then given back beyond them (no second copy of A at any moment). ``A``
+    must not be used afterwards. When A's memory is not its own alone (a view into a larger
+    or non-contiguous array), a copy is returned instead."""
+    rows, width = A.shape
+    if width == k:
+        return A
+    owner = A if A.base is None else A.base
+    if not (A.flags.c_contiguous and isinstance(owner, np.ndarray) and owner.base is None
+            and owner.flags.c_contiguous and owner.flags.owndata and owner.size == A.size):
+        return np.ascontiguousarray(A[:, :k])
+    flat = owner.reshape(-1)
+    block_rows = 4096
+    for start in range(0, rows, block_rows):
+        stop = min(start + block_rows, rows)
+        block = A[start:stop, :k].copy()  # before the packed rows overwrite these
+        flat[start * k:stop * k] = block.reshape(-1)
+    del A, flat
+    owner.resize((rows * k,), refcheck=False)  # realloc: shrinks in place
+    return owner.reshape(rows, k)
+
+
 class TermPlan:
     """How the compiled passes by terms (see ``_numba_kernels``) split the terms of CSR X.
 

@@ -28,13 +28,16 @@ _BLOCK_ROWS = 4096
 
 
 def randomized_svd(X, k: int, rng: np.random.RandomState, *, n_oversamples: int = 10,
-                   n_iter: int | str = "auto", engine: str = "numpy"):
+                   n_iter: int | str = "auto", engine: str = "numpy", width: int | None = None):
     """The leading ``k`` singular triplets of CSR ``X`` as (U, S, V): U is documents x k,
     V terms x k (both C-ordered, in X's dtype), S descending (float64).
 
     ``n_iter="auto"`` is scikit-learn's rule: 7 power iterations when k < 0.1 min(X.shape),
     else 4. Singular values that vanish to rounding come back as 0 with zero vectors.
+    ``width`` (at least k) gives U and V that many columns, those beyond k zero, made in
+    the same buffers (the padded rows of :func:`_kernels.padded_width`).
     """
+    width = k if width is None else width
     n_docs, n_terms = X.shape
     dtype = X.dtype
     size = max(1, min(k + n_oversamples, n_docs, n_terms))
@@ -65,10 +68,11 @@ def randomized_svd(X, k: int, rng: np.random.RandomState, *, n_oversamples: int 
     S[~keep] = 0.0
     inverse = np.zeros_like(S)
     inverse[keep] = 1.0 / S[keep]
-    U = _times_small(Y, vectors * keep, k)
-    V = _times_small(Z, vectors * inverse, k)
-    if k > size:  # more triplets asked for than the matrix has: zeros
-        U, V = _widen(U, k), _widen(V, k)
+    U = _times_small(Y, _widen(vectors * keep, width), width)
+    V = _times_small(Z, _widen(vectors * inverse, width), width)
+    if width > size:  # wider than the sketch (more triplets than the matrix has): zeros
+        U, V = _widen(U, width), _widen(V, width)
+    if k > size:
         S = np.concatenate((S, np.zeros(k - size)))
     return U, S, V
 
@@ -114,6 +118,9 @@ def _times_small(A: np.ndarray, M: np.ndarray, k: int) -> np.ndarray:
 
 
 def _widen(A: np.ndarray, k: int) -> np.ndarray:
+    """``A`` with zero columns appended up to ``k`` (``A`` itself when it is that wide)."""
+    if A.shape[1] >= k:
+        return A
     wide = np.zeros((A.shape[0], k), dtype=A.dtype)
     wide[:, :A.shape[1]] = A
     return wide

@@ -61,16 +61,15 @@ class NMF(LatentFactorModel):
         k = self._check_n_topics(X)
         engine = _kernels.resolve_engine(self.engine)
         with _kernels.quiet_blas():
-            W, HT = _initialize(X, k, self.init, self._rng(), engine)
+            # The compiled passes get rows padded with zero columns to a width they run
+            # fastest on; the zeros stay zero under the multiplicative updates.
+            width = _kernels.padded_width(k, X.dtype) if engine == "numba" else k
+            W, HT = _initialize(X, k, self.init, self._rng(), engine, width=width)
             frobenius = self.beta_loss == "frobenius"
             # The part of the loss that depends on X alone, once per fit.
             constant = _kernels.row_sq_norms(X) if frobenius else _kl_constant(X)
             if engine == "numba":
-                # One copy of the factors, updated in place: W by rows, H by terms. Zero
-                # columns stay zero under the multiplicative updates; they only give the
-                # compiled passes rows of a width they run fastest on.
-                width = _kernels.padded_width(k, X.dtype)
-                W, HT = _kernels.pad_columns(W, width), _kernels.pad_columns(HT, width)
+                # One copy of the factors, updated in place: W by rows, H by terms.
                 if frobenius:
                     sweep = partial(_frobenius_sweep_compiled, X, _kernels.term_plan(X, width),
                                     constant=constant)
@@ -78,6 +77,7 @@ class NMF(LatentFactorModel):
                     plan, ratios = _kl_plan(X, k, width)
                     sweep = partial(_kl_sweep_compiled, X, plan, constant=constant,
                                     ratios=ratios)
+                    del plan, ratios  # the sweep holds them, and lets them go
             elif frobenius:
                 sweep = partial(_frobenius_sweep, X,
                                 _kernels.balanced_blocks(X, _kernels.n_threads()),
@@ -89,8 +89,7 @@ class NMF(LatentFactorModel):
                                 engine=engine, constant=constant)
             (W, HT), history = self._iterate(sweep, (W, HT), objective)
             del sweep  # and with it the buffers of the passes
-            if W.shape[1] != k:
-                W, HT = np.ascontiguousarray(W[:, :k]), np.ascontiguousarray(HT[:, :k])
+            W, HT = _kernels.shrink_columns(W, k), _kernels.shrink_columns(HT, k)
         # H^T is kept as it was fitted (terms x topics): components_ is its transpose, a view.
         self.doc_topic_, self.components_ = W, HT.T
         self.history_, self.n_iter_ = history, len(history)
@@ -299,35 +298,39 @@ def _kl_sweep(X, blocks, state, engine="numpy", constant=None):
 
 
 # ------------------------------------------------------------------ initialization
-def _initialize(X, k, init, rng, engine="numpy"):
-    """Starting (W, H^T) in the dtype of X: NNDSVD (Boutsidis & Gallopoulos 2008) or random."""
+def _initialize(X, k, init, rng, engine="numpy", width=None):
+    """Starting (W, H^T) in the dtype of X: NNDSVD (Boutsidis & Gallopoulos 2008) or random;
+    ``width`` (at least k) pads their rows with zero columns."""
     n_docs, n_terms = X.shape
     mean = X.sum() / (n_docs * n_terms)
     if init == "random":
         high = 2.0 * np.sqrt(mean / k)  # so that W H has the mean of X on average
         H = rng.uniform(0.0, high, size=(k, n_terms)).astype(X.dtype)
         W = rng.uniform(0.0, high, size=(n_docs, k)).astype(X.dtype)
-        return W, np.ascontiguousarray(H.T)
-    return nndsvd(X, k, rng, fill=init == "nndsvda", engine=engine)
+        width = k if width is None else width
+        return (_kernels.pad_columns(W, width),
+                _kernels.pad_columns(np.ascontiguousarray(H.T), width))
+    return nndsvd(X, k, rng, fill=init == "nndsvda", engine=engine, width=width)
 
 
-def nndsvd(X, k, rng, *, fill: bool, engine: str = "numpy"):
+def nndsvd(X, k, rng, *, fill: bool, engine: str = "numpy", width: int | None = None):
     """NNDSVD factors (W, H^T) (Boutsidis & Gallopoulos 2008); with ``fill`` zeros become
     the mean of X (NNDSVDa), which multiplicative updates need, as they can never move an
     entry off zero. The SVD is :func:`_svd.randomized_svd`; W and H^T are made in the
-    memory of its U and V."""
+    memory of its U and V, with ``width`` columns (at least k; those beyond k zero)."""
     n_docs, n_terms = X.shape
+    width = k if width is None else width
     if X.nnz:
-        W, S, HT = randomized_svd(X, k, rng, engine=engine)
+        W, S, HT = randomized_svd(X, k, rng, engine=engine, width=width)
         for j in range(k):
             W[:, j], HT[:, j] = _nndsvd_pair(W[:, j], S[j], HT[:, j])
     else:
-        W = np.zeros((n_docs, k), dtype=X.dtype)
-        HT = np.zeros((n_terms, k), dtype=X.dtype)
+        W = np.zeros((n_docs, width), dtype=X.dtype)
+        HT = np.zeros((n_terms, width), dtype=X.dtype)
     if fill:
         mean = X.sum() / (n_docs * n_terms)
-        W[W == 0] = mean
-        HT[HT == 0] = mean
+        for A in (W[:, :k], HT[:, :k]):  # views: the padding stays zero
+            A[A == 0] = mean
     return W, HT
 
 

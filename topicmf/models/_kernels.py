@@ -143,7 +143,7 @@ def work_allowance(X, k: int) -> int:
     return int((WORK_SHARE - WORK_MARGIN) * held) - fixed
 
 
-#: Row width, in bytes, that the compiled Frobenius passes run fastest on (see
+#: Row width, in bytes, that the compiled NMF passes run fastest on (see
 #: :func:`padded_width`).
 ROW_BYTES = 32
 

@@ -68,10 +68,10 @@ def randomized_svd(X, k: int, rng: np.random.RandomState, *, n_oversamples: int 
     S[~keep] = 0.0
     inverse = np.zeros_like(S)
     inverse[keep] = 1.0 / S[keep]
-    U = _times_small(Y, _widen(vectors * keep, width), width)
-    V = _times_small(Z, _widen(vectors * inverse, width), width)
+    U = _times_small(Y, _kernels.pad_columns(vectors * keep, width), width)
+    V = _times_small(Z, _kernels.pad_columns(vectors * inverse, width), width)
     if width > size:  # wider than the sketch (more triplets than the matrix has): zeros
-        U, V = _widen(U, width), _widen(V, width)
+        U, V = _kernels.pad_columns(U, width), _kernels.pad_columns(V, width)
     if k > size:
         S = np.concatenate((S, np.zeros(k - size)))
     return U, S, V
@@ -116,11 +116,3 @@ def _times_small(A: np.ndarray, M: np.ndarray, k: int) -> np.ndarray:
     A.resize((rows * k,), refcheck=False)
     return A.reshape(rows, k)
 
-
-def _widen(A: np.ndarray, k: int) -> np.ndarray:
-    """``A`` with zero columns appended up to ``k`` (``A`` itself when it is that wide)."""
-    if A.shape[1] >= k:
-        return A
-    wide = np.zeros((A.shape[0], k), dtype=A.dtype)
-    wide[:, :A.shape[1]] = A
-    return wide

@@ -177,9 +177,9 @@ def pad_columns(A: np.ndarray, width: int) -> np.ndarray:
 
 def shrink_columns(A: np.ndarray, k: int) -> np.ndarray:
     """The first ``k`` columns of C-ordered ``A`` as a C-ordered array, packed into A's own
-    memory, which is then given back beyond them (no second copy of A at any moment). ``A``
-    must not be used afterwards. When A's memory is not its own alone (a view into a larger
-    or non-contiguous array), a copy is returned instead."""
+    memory, which is then given back beyond them (no second copy of A at any moment). ``A``,
+    and any other view of its memory, must not be used afterwards: the memory may move. When
+    A is a view into a larger or non-contiguous array, a copy is returned instead."""
     rows, width = A.shape
     if width == k:
         return A

@@ -18,7 +18,10 @@ on any machine with the same numba build.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from ._kernels import ALIGN, chunk_bounds, n_threads
 
@@ -28,6 +31,63 @@ from ._kernels import ALIGN, chunk_bounds, n_threads
 # 106086.5034), so a first run and later runs disagreed. Without it both agree; "reassoc"
 # alone (what vectorizes the dot products) was 40 % slower.
 _FASTMATH = {"reassoc", "nnan", "ninf", "nsz", "contract", "afn"}
+
+
+# ------------------------------------------------------------ prefetching
+# Both shapes of pass jump around memory in ways the CPU cannot guess: a pass by rows reads
+# the factor row of each entry's term, a pass by terms resumes every row where its cursor
+# stopped. Telling the CPU a few steps ahead where it will read hides much of the wait:
+# alternating the passes with and without it, 200 times each on the Chinese news corpus
+# (K = 20, float32, padded to 24; median of the paired ratios), the Frobenius pass by rows
+# took 0.76-0.83 of its time and the pass by terms 0.88-0.94 (0.67 and 0.94 on
+# 20 Newsgroups). A prefetch never changes a result and never faults, even past the end.
+#: Entries ahead that a pass by rows asks for the factor row of.
+_ENTRIES_AHEAD = 16
+#: Rows ahead that a pass by terms asks for the next stored entries of.
+_ROWS_AHEAD = 16
+
+
+@intrinsic
+def _prefetch(typingctx, array, index, offset):
+    """Ask the CPU to bring the cache line at byte ``offset`` of ``array[index]`` (an entry
+    of a 1-D array, a row of a 2-D one) into its caches (LLVM's ``llvm.prefetch``: read,
+    kept close, data)."""
+    if not (isinstance(array, types.Array) and isinstance(index, types.Integer)
+            and isinstance(offset, types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        array_type, index_type, offset_type = signature.args
+        data = context.make_array(array_type)(context, builder, args[0])
+        stride = cgutils.unpack_tuple(builder, data.strides, array_type.ndim)[0]
+        where = builder.add(
+            builder.mul(context.cast(builder, args[1], index_type, types.intp), stride),
+            context.cast(builder, args[2], offset_type, types.intp))
+        address = builder.gep(builder.bitcast(data.data, cgutils.voidptr_t), [where])
+        i32 = ir.IntType(32)
+        prefetch = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [cgutils.voidptr_t, i32, i32, i32]),
+            "llvm.prefetch.p0i8")
+        builder.call(prefetch, [address, i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(array, index, offset), codegen
+
+
+@njit(inline="always", cache=True)
+def _prefetch_row(A, i):
+    """Prefetch every cache line of row ``i`` of the C-ordered 2-D ``A``."""
+    size = A.shape[1] * A.itemsize
+    for offset in range(0, size, 64):
+        _prefetch(A, i, offset)
+    _prefetch(A, i, size - 1)
+
+
+@njit(inline="always", cache=True)
+def _prefetch_entries(indices, data, p):
+    """Prefetch the stored entry at position ``p`` of CSR X (its column and its value)."""
+    _prefetch(indices, p, 0)
+    _prefetch(data, p, 0)
 
 
 @njit(inline="always", cache=True, fastmath=_FASTMATH)
@@ -47,10 +107,13 @@ def _ratio_pass(indptr, indices, data, W, HT, offset, bounds, want_rows, want_co
                 parts):
     k = W.shape[1]
     tiny = np.finfo(W.dtype).tiny
+    n_stored = len(indices)
     for c in prange(len(bounds) - 1):
         for d in range(bounds[c], bounds[c + 1]):
             row_ll = 0.0
             for p in range(indptr[d], indptr[d + 1]):
+                if p + _ENTRIES_AHEAD < n_stored:
+                    _prefetch_row(HT, indices[p + _ENTRIES_AHEAD])
                 t = indices[p]
                 wh = _dot(W, d, HT, t) + offset[t]
                 row_ll += data[p] * np.log(max(wh, tiny))
@@ -97,11 +160,14 @@ def _sum_parts(parts: np.ndarray) -> np.ndarray:
 @njit(parallel=True, cache=True, fastmath=_FASTMATH)
 def _rows_product(indptr, indices, data, B, bounds, out):
     k = B.shape[1]
+    n_stored = len(indices)
     for c in prange(len(bounds) - 1):
         for d in range(bounds[c], bounds[c + 1]):
             for j in range(k):
                 out[d, j] = 0
             for p in range(indptr[d], indptr[d + 1]):
+                if p + _ENTRIES_AHEAD < n_stored:
+                    _prefetch_row(B, indices[p + _ENTRIES_AHEAD])
                 x = data[p]
                 t = indices[p]
                 for j in range(k):
@@ -147,6 +213,8 @@ def _cols_product(indptr, indices, data, A, parts, sub, cursors, out):
                 for j in range(k):
                     out[t, j] = 0
             for d in range(n_docs):
+                if d + _ROWS_AHEAD < n_docs:
+                    _prefetch_entries(indices, data, cursor[d + _ROWS_AHEAD])
                 p = cursor[d]
                 end = indptr[d + 1]
                 while p < end and indices[p] < hi:
@@ -197,6 +265,7 @@ def _times_gram(A, first, last, G, scratch):
 @njit(parallel=True, cache=True, fastmath=_FASTMATH)
 def _frobenius_rows(indptr, indices, data, W, HT, HHt, bounds, scratch, update, gain):
     k = W.shape[1]
+    n_stored = len(indices)
     tiny = np.finfo(W.dtype).tiny
     for c in prange(len(bounds) - 1):
         num = np.empty(k, dtype=W.dtype)  # its own array: no aliasing with the scratch
@@ -207,6 +276,8 @@ def _frobenius_rows(indptr, indices, data, W, HT, HHt, bounds, scratch, update, 
                 for j in range(k):
                     num[j] = 0
                 for p in range(indptr[d], indptr[d + 1]):
+                    if p + _ENTRIES_AHEAD < n_stored:
+                        _prefetch_row(HT, indices[p + _ENTRIES_AHEAD])
                     x = data[p]
                     t = indices[p]
                     for j in range(k):
@@ -257,6 +328,8 @@ def _frobenius_terms(indptr, indices, data, W, HT, WtW, parts, sub, cursors, buf
                 for j in range(k):
                     acc[i, j] = 0
             for d in range(n_docs):
+                if d + _ROWS_AHEAD < n_docs:
+                    _prefetch_entries(indices, data, cursor[d + _ROWS_AHEAD])
                 p = cursor[d]
                 end = indptr[d + 1]
                 while p < end and indices[p] < hi:
@@ -286,6 +359,7 @@ def _kl_rows(indptr, indices, data, W, HT, den, bounds, scratch, ratios, loglik)
     k = W.shape[1]
     tiny = np.finfo(W.dtype).tiny
     n_stored = len(ratios)
+    n_entries = len(indices)
     for c in prange(len(bounds) - 1):
         num = np.empty(k, dtype=W.dtype)
         wh = scratch[c]  # W H at the row's entries
@@ -293,6 +367,8 @@ def _kl_rows(indptr, indices, data, W, HT, den, bounds, scratch, ratios, loglik)
             lo = indptr[d]
             hi = indptr[d + 1]
             for p in range(lo, hi):
+                if p + _ENTRIES_AHEAD < n_entries:
+                    _prefetch_row(HT, indices[p + _ENTRIES_AHEAD])
                 wh[p - lo] = _dot(W, d, HT, indices[p])
             ll = 0.0
             for p in range(lo, hi):
@@ -351,6 +427,11 @@ def _ratio_terms(indptr, indices, data, W, HT, scale, parts, sub, cursors, buf, 
                 for j in range(k):
                     acc[i, j] = 0
             for d in range(n_docs):
+                if d + _ROWS_AHEAD < n_docs:
+                    q = cursor[d + _ROWS_AHEAD]
+                    _prefetch_entries(indices, data, q)
+                    if q < n_stored:
+                        _prefetch(ratios, q, 0)
                 p = cursor[d]
                 end = indptr[d + 1]
                 while p < end and indices[p] < hi:
@@ -403,6 +484,8 @@ def _em_terms(indptr, indices, data, theta, phiT, offset, parts, sub, cursors, b
                 for j in range(k):
                     acc[i, j] = 0
             for d in range(n_docs):
+                if d + _ROWS_AHEAD < n_docs:
+                    _prefetch_entries(indices, data, cursor[d + _ROWS_AHEAD])
                 p = cursor[d]
                 end = indptr[d + 1]
                 while p < end and indices[p] < hi:

@@ -366,3 +366,47 @@ def test_fresh_compilation_and_numba_cache_give_the_same_numbers(tmp_path):
                            text=True, check=True).stdout.strip() for _ in range(2)]
     assert any(tmp_path.rglob("*.nbi")), "the first run should have filled the cache"
     assert runs[0] == runs[1]
+
+
+@pytest.mark.skipif(not _kernels.numba_available(), reason="needs numba")
+def test_prefetch_changes_nothing_and_never_faults_past_the_end():
+    """The passes ask for memory a few steps ahead, past the last entry or row near the end
+    of X: a prefetch there must neither fault nor write."""
+    from numba import njit
+
+    from topicmf.models import _numba_kernels as nk
+
+    @njit
+    def ahead(values, rows, far):
+        total = 0.0
+        for i in range(len(values) + far):
+            nk._prefetch(values, i, 0)
+            nk._prefetch_row(rows, i)
+            if i < len(values):
+                total += values[i]
+        return total
+
+    values = np.arange(5, dtype=np.float32)
+    rows = np.arange(15, dtype=np.float32).reshape(5, 3)
+    before = values.copy(), rows.copy()
+    assert ahead(values, rows, 10_000) == values.sum()
+    np.testing.assert_array_equal(values, before[0])
+    np.testing.assert_array_equal(rows, before[1])
+
+
+@pytest.mark.parametrize("dtype, width", [(np.float32, 32), (np.float64, 30)])
+def test_svd_sketch_is_rounded_up_to_the_rows_the_products_run_fastest_on(dtype, width,
+                                                                         monkeypatch):
+    """K + 10 oversamples = 30 columns: 32 in float32 (a multiple of 8), 30 in float64."""
+    from topicmf.models import _svd
+
+    X, _, _ = random_case(60, 80, 1, dtype, empty=False)
+    widths, product = [], _kernels.product
+
+    def recording(X, B, out, engine="numpy"):
+        widths.append(out.shape[1])
+        return product(X, B, out, engine)
+
+    monkeypatch.setattr(_kernels, "product", recording)
+    U, S, V = _svd.randomized_svd(X, 20, np.random.RandomState(0))
+    assert set(widths) == {width} and U.shape == (60, 20) and V.shape == (80, 20)

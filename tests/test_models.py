@@ -661,7 +661,7 @@ def test_compiled_nmf_with_padded_rows_is_the_unpadded_fit(k, beta_loss, monkeyp
     X = sp.csr_array(sp.random(120, 90, density=0.08, random_state=rng, dtype=np.float32) * 3)
     fits = []
     for pad in (True, False):
-        if not pad:
+        if not pad:  # the fit's rows only: the SVD's sketch keeps its own width
             monkeypatch.setattr(_kernels, "padded_width", lambda k, dtype: k)
         fits.append(NMF(n_topics=k, beta_loss=beta_loss, max_iter=25, tol=0, random_state=0,
                         engine="numba").fit(X))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _kernels
+from ._kernels import padded_width
 
 #: Rows per block in the dense steps (Gram sums, products with small matrices, the draw).
 _BLOCK_ROWS = 4096
@@ -32,6 +33,7 @@ def randomized_svd(X, k: int, rng: np.random.RandomState, *, n_oversamples: int 
     """The leading ``k`` singular triplets of CSR ``X`` as (U, S, V): U is documents x k,
     V terms x k (both C-ordered, in X's dtype), S descending (float64).
 
+    The sketch has k + n_oversamples columns, rounded up by :func:`_kernels.padded_width`.
     ``n_iter="auto"`` is scikit-learn's rule: 7 power iterations when k < 0.1 min(X.shape),
     else 4. Singular values that vanish to rounding come back as 0 with zero vectors.
     ``width`` (at least k) gives U and V that many columns, those beyond k zero, made in
@@ -40,7 +42,11 @@ def randomized_svd(X, k: int, rng: np.random.RandomState, *, n_oversamples: int 
     width = k if width is None else width
     n_docs, n_terms = X.shape
     dtype = X.dtype
-    size = max(1, min(k + n_oversamples, n_docs, n_terms))
+    # The sketch gets at least n_oversamples extra columns, rounded up to the row width the
+    # compiled products run fastest on (a multiple of 8 in float32; float64 as it is): on the
+    # Chinese news corpus, X @ Z and X^T Y at K = 20 took 19 ms each with 32 columns against
+    # 26 and 32 ms with 30.
+    size = max(1, min(padded_width(k + n_oversamples, dtype), n_docs, n_terms))
     if n_iter == "auto":
         n_iter = 7 if k < 0.1 * min(X.shape) else 4
     plan = _kernels.term_plan(X, size) if engine == "numba" else None

@@ -22,6 +22,9 @@ class LSA(LatentFactorModel):
     Fitted attributes: ``components_``, ``doc_topic_``, ``singular_values_``,
     ``explained_variance_ratio_``, ``n_iter_`` (power iterations, or 1 for arpack),
     ``history_`` (one value: ||X - U S V^T||_F / ||X||_F), ``n_features_in_``.
+
+    ``n_oversamples`` is a minimum: in float32 the randomized sketch's width (n_topics +
+    n_oversamples) is rounded up to a multiple of 8, which the compiled products run fastest on.
     """
 
     _state_arrays = (*LatentFactorModel._state_arrays, "singular_values_",

@@ -28,9 +28,37 @@ class LatentFactorModel(TransformerMixin, BaseEstimator):
 
     Subclasses implement ``fit`` and ``transform`` and list the fitted attributes that
     make up their saved state in ``_state_arrays`` and ``_state_scalars``.
+
+    What only the model knows is declared once, as the class attributes below; the
+    pipeline, ``compare``, the report and the command line read them instead of testing a
+    model's name.
     """
 
-    _positive_input = False
+    #: The matrix the model is fitted on: ``"tfidf"`` or ``"counts"`` (term counts).
+    input_kind = "tfidf"
+    #: Whether X must be non-negative (also scikit-learn's ``positive_only`` tag).
+    positive_input = False
+    #: How document vectors are shown: ``"mixture"`` (each row scaled to sum to 1) or
+    #: ``"coordinates"`` (signed, as fitted).
+    doc_weights_kind = "mixture"
+    #: The parameter that caps the fit's iterations (``"max_iter"``, ``"passes"``), or None.
+    iteration_param = "max_iter"
+    #: What ``history_`` holds, and whether a fit raises it (a likelihood) or lowers it (a loss).
+    objective_name = "loss"
+    maximize_objective = False
+    #: Whether the model is a probability model of the counts: its rows are distributions,
+    #: and it has a log-likelihood and a held-out perplexity.
+    probabilistic = False
+
+    @classmethod
+    def display_weights(cls, doc_topic) -> np.ndarray:
+        """Document vectors as reported (float64): mixtures have each row scaled to sum to 1
+        (rows summing to 0 stay 0), coordinates are kept as they are."""
+        doc_topic = np.asarray(doc_topic, dtype=np.float64)
+        if cls.doc_weights_kind == "coordinates":
+            return doc_topic
+        sums = doc_topic.sum(axis=1, keepdims=True)
+        return np.divide(doc_topic, sums, out=np.zeros_like(doc_topic), where=sums > 0)
     _state_arrays = ("components_", "doc_topic_")
     _state_scalars = ("n_features_in_", "n_iter_", "history_")
 
@@ -42,7 +70,7 @@ class LatentFactorModel(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
-        tags.input_tags.positive_only = self._positive_input
+        tags.input_tags.positive_only = self.positive_input
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
@@ -73,7 +101,7 @@ class LatentFactorModel(TransformerMixin, BaseEstimator):
         if not X.has_canonical_format:
             X = X.copy()
             X.sum_duplicates()
-        if self._positive_input and X.nnz and X.data.min() < 0:
+        if self.positive_input and X.nnz and X.data.min() < 0:
             raise InvalidParameterError(
                 f"Negative values in data passed to {name}; it needs non-negative X "
                 "(term counts or tf-idf weights), or use LSA for signed data."

@@ -34,7 +34,12 @@ class LDA(LatentFactorModel):
     components_``), ``n_features_in_``. ``callback(pass, nan)`` is called after each pass.
     """
 
-    _positive_input = True
+    input_kind = "counts"
+    positive_input = True
+    iteration_param = "passes"
+    objective_name = "log-likelihood"
+    maximize_objective = True
+    probabilistic = True
     _state_arrays = (*LatentFactorModel._state_arrays, "lambda_", "alpha_")
 
     def __init__(self, n_topics=10, *, passes=10, iterations=50, alpha="symmetric", eta=None,

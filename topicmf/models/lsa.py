@@ -27,6 +27,10 @@ class LSA(LatentFactorModel):
     n_oversamples) is rounded up to a multiple of 8, which the compiled products run fastest on.
     """
 
+    doc_weights_kind = "coordinates"
+    iteration_param = None  # n_iter counts power iterations, not a fit's steps
+    objective_name = "relative residual"
+
     _state_arrays = (*LatentFactorModel._state_arrays, "singular_values_",
                      "explained_variance_ratio_")
 

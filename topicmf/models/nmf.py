@@ -33,7 +33,7 @@ class NMF(LatentFactorModel):
     divergence), ``n_features_in_``.
     """
 
-    _positive_input = True
+    positive_input = True
     _state_scalars = (*LatentFactorModel._state_scalars, "reconstruction_err_")
 
     def __init__(self, n_topics=10, *, beta_loss="frobenius", init="nndsvda", max_iter=200,

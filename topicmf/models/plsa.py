@@ -43,7 +43,11 @@ class PLSA(LatentFactorModel):
     ``"numpy"``); pass float32 counts for speed.
     """
 
-    _positive_input = True
+    input_kind = "counts"
+    positive_input = True
+    objective_name = "log-likelihood"
+    maximize_objective = True
+    probabilistic = True
     _state_arrays = (*LatentFactorModel._state_arrays, "background_")
     _state_scalars = (*LatentFactorModel._state_scalars, "log_likelihood_")
 

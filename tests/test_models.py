@@ -19,6 +19,7 @@ from topicmf.errors import (
     NotFittedError,
     TopicmfError,
 )
+from topicmf.engine import InMemoryBlocks
 from topicmf.models import LSA, MODELS, NMF, PLSA, LatentFactorModel, _kernels
 from topicmf.models import nmf as nmf_module
 from topicmf.models import plsa as plsa_module
@@ -437,16 +438,24 @@ def test_lsa_matches_dense_svd(algorithm, kw):
     assert model.n_iter_ == (1 if algorithm == "arpack" else 20)
 
 
+def _start(X, k, init, rng, engine="numpy", width=None, n_blocks=1):
+    """NMF's start (W, H^T) for CSR X in memory, cut into ``n_blocks`` row blocks."""
+    source = InMemoryBlocks(sp.csr_array(X), n_blocks=n_blocks)
+    HT = nmf_module._initialize(source, k, init, rng, engine, width=width)
+    return source.gather("W"), HT
+
+
 def test_nndsvd_start_is_exact_for_a_rank_one_matrix(X):
     rank_one = np.outer([1.0, 2.0, 0.0, 3.0], [0.0, 4.0, 1.0, 2.0, 5.0])
     rng = np.random.RandomState(0)
     for engine in ENGINES:
-        W, HT = nmf_module._initialize(sp.csr_array(rank_one), 2, "nndsvd", rng, engine)
-        np.testing.assert_allclose(W @ HT.T, rank_one, atol=1e-10)
-        W, HT = nmf_module._initialize(sp.csr_array(X), 3, "nndsvda", rng, engine)
-        assert (W > 0).all() and (HT > 0).all()
-        W, HT = nmf_module._initialize(sp.csr_array(X), 3, "nndsvd", rng, engine)
-        assert (W >= 0).all() and (HT >= 0).all() and (W == 0).any()
+        for n_blocks in (1, 3):
+            W, HT = _start(rank_one, 2, "nndsvd", rng, engine, n_blocks=n_blocks)
+            np.testing.assert_allclose(W @ HT.T, rank_one, atol=1e-10)
+            W, HT = _start(X, 3, "nndsvda", rng, engine, n_blocks=n_blocks)
+            assert (W > 0).all() and (HT > 0).all()
+            W, HT = _start(X, 3, "nndsvd", rng, engine, n_blocks=n_blocks)
+            assert (W >= 0).all() and (HT >= 0).all() and (W == 0).any()
 
 
 @pytest.mark.parametrize("init", ["nndsvda", "random"])
@@ -462,41 +471,46 @@ def test_nmf_recovers_the_planted_blocks(init):
     np.testing.assert_allclose(model.reconstruction_err_, 4.2765, atol=1e-3)
 
 
-def test_one_sweep_equals_the_dense_textbook_update():
+def _sources(X, W):
+    """X in memory as one block (the compiled steps then update H^T in place) and as three
+    (the blocks' sums are added and H^T updated after), each with its own copy of W."""
+    for n_blocks in (1, 3):
+        source = InMemoryBlocks(X, n_blocks=n_blocks)
+        assert len(source.blocks) == n_blocks
+        source.put("W", W.copy())
+        yield source
+
+
+def test_one_sweep_equals_the_dense_textbook_update(monkeypatch):
+    # Sub-ranges of ALIGN terms in the compiled passes by terms: several per thread.
+    monkeypatch.setattr(_kernels, "TERM_BUFFER_BYTES", 1)
     rng = np.random.RandomState(1)
     X = sp.csr_array(sp.random(9, 7, density=0.5, random_state=rng) * 5)
     D = X.toarray()
     W, H = rng.rand(9, 3), rng.rand(3, 7)
-    blocks = _kernels.row_blocks(X, 3, max_bytes=2 * 3 * 8 * 10)
-    assert len(blocks) > 2
+    runs = [(engine, source) for engine in ENGINES for source in _sources(X, W)]
 
     W_ref = W * (D @ H.T) / (W @ H @ H.T)
     H_ref = H * (W_ref.T @ D) / (W_ref.T @ W_ref @ H)
-    sweeps = [partial(nmf_module._frobenius_sweep, X, blocks)]
-    if _kernels.numba_available():  # in place: W by rows, H^T by terms
-        sweeps.append(partial(nmf_module._frobenius_sweep_compiled, X,
-                              _kernels.term_plan(X, 3, budget=1),
-                              constant=_kernels.row_sq_norms(X)))
-    for sweep in sweeps:
-        loss, (W1, HT1) = sweep((W.copy(), H.T.copy()))
+    constant = float(_kernels.row_sq_norms(X).sum())
+    for engine, source in runs:
+        loss, HT1 = nmf_module._frobenius_sweep(source, H.T.copy(), engine, constant)
         np.testing.assert_allclose(loss, 0.5 * np.linalg.norm(D - W @ H) ** 2)
-        np.testing.assert_allclose(nmf_module._frobenius_objective(X, (W, H.T)), loss)
-        np.testing.assert_allclose(W1, W_ref)
+        np.testing.assert_allclose(source.gather("W"), W_ref)
         np.testing.assert_allclose(HT1.T, H_ref)
+        source.put("W", W.copy())
+        np.testing.assert_allclose(nmf_module._frobenius_objective(source, H.T.copy(), engine),
+                                   loss)
 
     W_ref = W * ((D / (W @ H)) @ H.T) / H.sum(axis=1)
     H_ref = H * (W_ref.T @ (D / (W_ref @ H))) / W_ref.sum(axis=0)[:, None]
-    sweeps = [partial(nmf_module._kl_sweep, X, blocks)]
-    if _kernels.numba_available():  # the H step's ratios recomputed, and stored
-        for ratios in (np.empty(0), np.empty(X.nnz)):
-            sweeps.append(partial(nmf_module._kl_sweep_compiled, X,
-                                  _kernels.term_plan(X, 3, budget=1),
-                                  constant=nmf_module._kl_constant(X), ratios=ratios))
-    for sweep in sweeps:
-        loss, (W1, HT1) = sweep((W.copy(), H.T.copy()))
-        np.testing.assert_allclose(W1, W_ref)
+    constant = float(nmf_module._kl_constant(X).sum())
+    for engine, source in [(e, s) for e in ENGINES for s in _sources(X, W)]:
+        loss, HT1 = nmf_module._kl_sweep(source, H.T.copy(), engine, constant, k=3)
+        np.testing.assert_allclose(source.gather("W"), W_ref)
         np.testing.assert_allclose(HT1.T, H_ref)
-        np.testing.assert_allclose(nmf_module._kl_objective(X, (W, H.T)), loss)
+        source.put("W", W.copy())
+        np.testing.assert_allclose(nmf_module._kl_objective(source, H.T.copy(), engine), loss)
     nz = D > 0
     np.testing.assert_allclose(
         loss, (D[nz] * np.log(D[nz] / (W @ H)[nz])).sum() - D.sum() + (W @ H).sum())
@@ -509,112 +523,21 @@ def test_one_sweep_equals_the_dense_textbook_update():
         p_background = D.sum(axis=0) / D.sum()
         offset = b / (1 - b) * p_background if b else None
         log_scale = np.log(1 - b) * D.sum()
-        sweeps = [partial(plsa_module._em_sweep, X, blocks)]
-        if _kernels.numba_available():
-            sweeps.append(partial(plsa_module._em_sweep_compiled, X,
-                                  _kernels.term_plan(X, 3, budget=1)))
         P = (1 - b) * (theta @ phi) + b * p_background
         posterior_weight = np.divide(D, P, out=np.zeros_like(D), where=nz) * (1 - b)
         theta_ref = theta * (posterior_weight @ phi.T)
         phi_ref = phi * (theta.T @ posterior_weight)
-        for sweep in sweeps:
-            ll, (theta1, phiT1) = sweep((theta.copy(), phi.T.copy()), offset=offset,
-                                        log_scale=log_scale)
+        for engine, source in [(e, s) for e in ENGINES for s in _sources(X, theta)]:
+            ll, phiT1 = plsa_module._em_sweep(source, phi.T.copy(), engine, offset=offset,
+                                              log_scale=log_scale)
             np.testing.assert_allclose(ll, (D[nz] * np.log(P[nz])).sum())
-            np.testing.assert_allclose(
-                plsa_module._log_likelihood(X, (theta, phi.T), offset=offset,
-                                            log_scale=log_scale), ll)
-            np.testing.assert_allclose(theta1, theta_ref / theta_ref.sum(axis=1, keepdims=True))
+            np.testing.assert_allclose(source.gather("W"),
+                                       theta_ref / theta_ref.sum(axis=1, keepdims=True))
             np.testing.assert_allclose(phiT1.T, phi_ref / phi_ref.sum(axis=1, keepdims=True))
-
-
-# ----------------------------------------------------------------------- kernels
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_kernel_matches_dense_reference(dtype):
-    rng = np.random.RandomState(0)
-    X = sp.random(7, 9, density=0.4, format="csr", random_state=rng, dtype=dtype)
-    X = sp.csr_array(X)
-    W = rng.rand(7, 3).astype(dtype)
-    H = rng.rand(3, 9).astype(dtype)
-    dense_WH = W @ H
-    rows, cols = X.nonzero()
-    order = np.lexsort((cols, rows))  # storage order of canonical CSR
-    tol = 1e-5 if dtype == np.float32 else 1e-12
-    wh = _kernels.product_at_nonzeros(X, W, np.ascontiguousarray(H.T))
-    assert wh.dtype == dtype
-    np.testing.assert_allclose(wh, dense_WH[rows[order], cols[order]], rtol=tol)
-    R, _ = _kernels.ratio_at_nonzeros(X, W, np.ascontiguousarray(H.T))
-    assert R.dtype == dtype
-    np.testing.assert_allclose(R.toarray(), X.toarray() / dense_WH, rtol=tol)
-    np.testing.assert_allclose(_kernels.row_sq_norms(X), (X.toarray() ** 2).sum(axis=1),
-                               rtol=tol)
-
-
-def test_row_blocks_cover_rows_within_budget(X):
-    blocks = _kernels.row_blocks(X, 3, max_bytes=2 * 3 * 8 * 100)
-    assert blocks[0].start == 0 and blocks[-1].stop == X.shape[0]
-    assert all(a.stop == b.start for a, b in zip(blocks, blocks[1:]))
-    for block in blocks:
-        assert block.stop > block.start
-        nnz = X.indptr[block.stop] - X.indptr[block.start]
-        assert nnz <= 100 or block.stop - block.start == 1
-    assert _kernels.row_blocks(X, 3) == [slice(0, 40)]
-
-
-def test_normalize_rows_makes_empty_rows_uniform():
-    A = np.array([[1.0, 3.0], [0.0, 0.0]])
-    np.testing.assert_allclose(_kernels.normalize_rows(A), [[0.25, 0.75], [0.5, 0.5]])
-
-
-class _Scripted(NMF):
-    """An NMF whose 'sweep' replays a fixed objective sequence, to test the stopping rule."""
-
-
-def _run_scripted(objectives, tol, max_iter):
-    model = _Scripted(tol=tol, max_iter=max_iter)
-    steps = iter(objectives)
-    return model._iterate(lambda state: (next(steps), state), None,
-                          lambda state: next(steps))[1]
-
-
-def test_stopping_judges_the_last_ten_iterations_not_one():
-    # Slow but steady progress (0.1% of the start per iteration) must not stop the fit,
-    # although a single iteration's gain is at the tolerance.
-    slow = [1.0] + [0.5 - 0.001 * i for i in range(60)]
-    with pytest.warns(ConvergenceWarning, match="max_iter=50"):
-        history = _run_scripted(slow, tol=1e-3, max_iter=50)
-    assert len(history) == 50
-    # A flat objective stops as soon as the first big drop has left the 10-iteration window.
-    # (The objective of the state it stops at, one sweep on, is the history's last entry.)
-    flat = [1.0, 0.5] + [0.5] * 60
-    assert len(_run_scripted(flat, tol=1e-3, max_iter=50)) == 12
-    assert len(_run_scripted([1.0] * 60, tol=1e-3, max_iter=50)) == 2
-
-
-@pytest.mark.skipif(not _kernels.numba_available(), reason="needs numba")
-@pytest.mark.filterwarnings("ignore::topicmf.errors.ConvergenceWarning")  # fixed iterations
-@pytest.mark.parametrize("name", ["nmf", "nmf-kl", "plsa"])
-def test_compiled_fits_do_not_depend_on_how_the_terms_are_cut(name, monkeypatch):
-    """Each term's sums run over the documents in order, whatever the sub-ranges and threads:
-    the same bits with one sub-range per thread, many small ones, or three threads. (PLSA's
-    document statistics are summed per thread: with three threads only up to rounding.)"""
-    rng = np.random.RandomState(0)
-    X = sp.csr_array(sp.random(200, 300, density=0.05, random_state=rng, dtype=np.float32) * 4)
-    fits = []
-    for budget, threads in ((None, None), (1, None), (1, 3)):
-        if budget is not None:  # 1 byte: sub-ranges of 64 terms, the least
-            monkeypatch.setattr(_kernels, "TERM_BUFFER_BYTES", budget)
-        if threads is not None:
-            monkeypatch.setattr(_kernels, "n_threads", lambda: threads)
-        fits.append(FACTORIES[name](n_topics=4, max_iter=20, tol=0, engine="numba").fit(X))
-    for fit in fits[1:] if name != "plsa" else fits[1:2]:
-        np.testing.assert_array_equal(fit.components_, fits[0].components_)
-        np.testing.assert_array_equal(fit.doc_topic_, fits[0].doc_topic_)
-        assert fit.history_ == fits[0].history_
-    if name == "plsa":
-        np.testing.assert_allclose(fits[2].components_, fits[0].components_, rtol=1e-3,
-                                   atol=1e-7)
-        np.testing.assert_allclose(fits[2].history_, fits[0].history_, rtol=1e-6)
+            source.put("W", theta.copy())
+            np.testing.assert_allclose(
+                plsa_module._log_likelihood(source, phi.T.copy(), engine, offset=offset,
+                                            log_scale=log_scale), ll)
 
 
 @pytest.mark.skipif(not _kernels.numba_available(), reason="needs numba")
@@ -679,8 +602,8 @@ def test_padded_start_is_the_start_with_zero_columns(init):
     fills only the K columns' zeros with the mean)."""
     rng = np.random.RandomState(2)
     X = sp.csr_array(sp.random(60, 40, density=0.2, random_state=rng, dtype=np.float32))
-    narrow = nmf_module._initialize(X, 5, init, np.random.RandomState(0))
-    wide = nmf_module._initialize(X, 5, init, np.random.RandomState(0), width=8)
+    narrow = _start(X, 5, init, np.random.RandomState(0))
+    wide = _start(X, 5, init, np.random.RandomState(0), width=8)
     for a, b in zip(narrow, wide):
         assert b.shape == (a.shape[0], 8) and b.dtype == a.dtype and b.flags.c_contiguous
         np.testing.assert_allclose(b[:, :5], a, rtol=1e-5, atol=1e-7)

@@ -457,3 +457,52 @@ def frobenius_update(X, W: np.ndarray, HT: np.ndarray, HHt: np.ndarray):
     XHt /= WHHt
     flush_subnormals(XHt)
     return gain.astype(np.float64), XHt
+
+
+# ------------------------------------------------------- the fits' steps, either engine
+def frobenius_rows(X, W: np.ndarray, HT: np.ndarray, HHt: np.ndarray, engine: str,
+                   update: bool = True) -> np.ndarray:
+    """Per row the gain 2 w.(x H^T) - w H H^T w^T (float64) of ``W``, and with ``update`` the
+    Lee-Seung step W <- W * (X H^T) / (W H H^T) in place."""
+    if engine == "numba":
+        from . import _numba_kernels
+        return _numba_kernels.frobenius_rows(X, W, HT, HHt, update=update)
+    gain, W_next = frobenius_update(X, W, HT, HHt)
+    if update:
+        W[...] = W_next
+    return gain
+
+
+#: The numpy engine's H update works on blocks of about this many bytes of H^T.
+_H_BLOCK_BYTES = 1 << 20
+
+
+def frobenius_h_update(HT: np.ndarray, XtW: np.ndarray, WtW: np.ndarray, engine: str) -> None:
+    """H^T <- H^T * (X^T W) / (H^T W^T W) in place, given X^T W; results below the smallest
+    normal number become 0. ``XtW`` may be overwritten."""
+    if engine == "numba":
+        from . import _numba_kernels
+        _numba_kernels.frobenius_apply(HT, XtW, WtW)
+        return
+    per_block = max(1, _H_BLOCK_BYTES // (HT.shape[1] * HT.itemsize))
+    for start in range(0, HT.shape[0], per_block):
+        block = slice(start, start + per_block)
+        numerator = XtW[block]
+        numerator *= HT[block]
+        denominator = HT[block] @ WtW
+        denominator += np.finfo(HT.dtype).tiny
+        np.divide(numerator, denominator, out=numerator)
+        HT[block] = flush_subnormals(numerator)
+
+
+def scale_h_update(HT: np.ndarray, S: np.ndarray, scale: np.ndarray, engine: str) -> None:
+    """H^T <- H^T * S * ``scale`` (one factor per topic) in place; results below the smallest
+    normal number become 0 (KL-NMF's H step; PLSA's M step with scale 1, before normalizing).
+    ``S`` may be overwritten."""
+    if engine == "numba":
+        from . import _numba_kernels
+        _numba_kernels.scale_apply(HT, S, scale)
+        return
+    S *= HT
+    S *= np.asarray(scale, dtype=HT.dtype)
+    HT[...] = flush_subnormals(S)

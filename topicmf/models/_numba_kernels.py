@@ -314,7 +314,6 @@ def frobenius_rows(X, W, HT, HHt, *, update: bool):
 def _frobenius_terms(indptr, indices, data, W, HT, WtW, parts, sub, cursors, buf):
     n_docs = len(indptr) - 1
     k = W.shape[1]
-    tiny = np.finfo(HT.dtype).tiny
     for c in prange(len(parts) - 1):
         if parts[c] == parts[c + 1]:
             continue
@@ -339,19 +338,45 @@ def _frobenius_terms(indptr, indices, data, W, HT, WtW, parts, sub, cursors, buf
                         acc[i, j] += x * W[d, j]
                     p += 1
                 cursor[d] = p
-            for first in range(lo, hi, ALIGN):  # sub-ranges start at multiples of ALIGN
-                last = min(first + ALIGN, hi)
-                den = _times_gram(HT, first, last, WtW, acc[acc.shape[0] - ALIGN:])
-                for t in range(first, last):
-                    for j in range(k):
-                        v = HT[t, j] * acc[t - lo, j] / (den[t - first, j] + tiny)
-                        HT[t, j] = v if v >= tiny else 0
+            _frobenius_finish(HT, acc, lo, hi, WtW, acc[acc.shape[0] - ALIGN:])
+
+
+@njit(inline="always", cache=True, fastmath=_FASTMATH)
+def _frobenius_finish(HT, S, lo, hi, WtW, scratch):
+    """H^T[t] <- H^T[t] * S[t - lo] / (H^T[t] W^T W) for the terms lo:hi (lo a multiple of
+    ALIGN), S their sums of X^T W; results below the smallest normal number become 0."""
+    k = HT.shape[1]
+    tiny = np.finfo(HT.dtype).tiny
+    for first in range(lo, hi, ALIGN):
+        last = min(first + ALIGN, hi)
+        den = _times_gram(HT, first, last, WtW, scratch)
+        for t in range(first, last):
+            for j in range(k):
+                v = HT[t, j] * S[t - lo, j] / (den[t - first, j] + tiny)
+                HT[t, j] = v if v >= tiny else 0
+
+
+@njit(parallel=True, cache=True, fastmath=_FASTMATH)
+def _frobenius_apply(HT, XtW, WtW, bounds, scratch):
+    for c in prange(len(bounds) - 1):
+        _frobenius_finish(HT, XtW[bounds[c]:bounds[c + 1]], bounds[c], bounds[c + 1], WtW,
+                          scratch[c])
 
 
 def frobenius_terms(X, W, HT, WtW, plan):
     """The Lee-Seung step H^T <- H^T * (X^T W) / (H^T W^T W), in place, by terms."""
     _frobenius_terms(X.indptr, X.indices, X.data, W, HT, WtW, plan.parts, plan.sub,
                      plan.cursors, plan.buffer(W.shape[1], W.dtype))
+
+
+def frobenius_apply(HT, XtW, WtW):
+    """The same step given the sums X^T W (summed over row blocks), in place: the update of
+    :func:`frobenius_terms` for a matrix that is not in one piece."""
+    n = n_threads()
+    step = max(ALIGN, -(-HT.shape[0] // (n * ALIGN)) * ALIGN)
+    bounds = np.append(np.arange(0, HT.shape[0], step), HT.shape[0]).astype(np.int64)
+    scratch = np.empty((len(bounds) - 1, ALIGN, HT.shape[1]), dtype=HT.dtype)
+    _frobenius_apply(HT, np.ascontiguousarray(XtW, dtype=HT.dtype), WtW, bounds, scratch)
 
 
 @njit(parallel=True, cache=True, fastmath=_FASTMATH)
@@ -409,10 +434,9 @@ def kl_rows(X, W, HT, den, ratios):
 
 
 @njit(parallel=True, cache=True, fastmath=_FASTMATH)
-def _ratio_terms(indptr, indices, data, W, HT, scale, parts, sub, cursors, buf, ratios):
+def _ratio_terms(indptr, indices, data, W, HT, scale, parts, sub, cursors, buf, ratios, out):
     n_docs = len(indptr) - 1
     k = W.shape[1]
-    tiny = np.finfo(HT.dtype).tiny
     n_stored = len(ratios)  # the first entries' ratios are kept (whole rows)
     for c in prange(len(parts) - 1):
         if parts[c] == parts[c + 1]:
@@ -446,29 +470,66 @@ def _ratio_terms(indptr, indices, data, W, HT, scale, parts, sub, cursors, buf, 
                             acc[t - lo, j] += r * W[d, j]
                     p += 1
                 cursor[d] = p
-            for t in range(lo, hi):
-                for j in range(k):
-                    v = HT[t, j] * acc[t - lo, j] * scale[j]
-                    HT[t, j] = v if v >= tiny else 0
+            if out.shape[0]:
+                _copy_sums(out, acc, lo, hi)
+            else:
+                _scale_terms(HT, acc, lo, hi, scale)
 
 
-def ratio_terms(X, W, HT, scale, plan, ratios=None):
+@njit(inline="always", cache=True)
+def _copy_sums(out, acc, lo, hi):
+    for t in range(lo, hi):
+        for j in range(out.shape[1]):
+            out[t, j] = acc[t - lo, j]
+
+
+@njit(inline="always", cache=True, fastmath=_FASTMATH)
+def _scale_terms(HT, S, lo, hi, scale):
+    """H^T[t] <- H^T[t] * S[t - lo] * scale for the terms lo:hi; results below the smallest
+    normal number become 0 (KL-NMF's H step, PLSA's M step before normalizing)."""
+    tiny = np.finfo(HT.dtype).tiny
+    for t in range(lo, hi):
+        for j in range(HT.shape[1]):
+            v = HT[t, j] * S[t - lo, j] * scale[j]
+            HT[t, j] = v if v >= tiny else 0
+
+
+@njit(parallel=True, cache=True, fastmath=_FASTMATH)
+def _scale_apply(HT, S, scale, bounds):
+    for c in prange(len(bounds) - 1):
+        _scale_terms(HT, S[bounds[c]:bounds[c + 1]], bounds[c], bounds[c + 1], scale)
+
+
+def scale_apply(HT, S, scale):
+    """H^T <- H^T * S * ``scale`` (one factor per topic) in place, results below the
+    smallest normal number set to 0: the update of :func:`ratio_terms` and
+    :func:`em_terms` given sums S added over row blocks."""
+    bounds = chunk_bounds(np.arange(HT.shape[0] + 1), n_threads())
+    _scale_apply(HT, np.ascontiguousarray(S, dtype=HT.dtype),
+                 np.ascontiguousarray(scale, dtype=HT.dtype), bounds)
+
+
+def ratio_terms(X, W, HT, scale, plan, ratios=None, out=None):
     """In place, by terms: H^T <- H^T * (R^T W) * ``scale`` (one factor per topic), with
     R = X / (W H), zero where W H vanishes (KL-NMF's H step). R is read from ``ratios``
     for the entries it covers (the first ones, from :func:`kl_rows`), else computed.
-    Results below the smallest normal number become 0."""
+    Results below the smallest normal number become 0. With ``out`` (n_terms x K), H^T is
+    left as it is and R^T W is written there instead (a block of rows of a larger X)."""
     ratios = np.empty(0, dtype=W.dtype) if ratios is None else ratios
+    out = np.empty((0, W.shape[1]), dtype=W.dtype) if out is None else out
     _ratio_terms(X.indptr, X.indices, X.data.astype(W.dtype, copy=False), W, HT,
                  np.ascontiguousarray(scale, dtype=W.dtype), plan.parts, plan.sub,
-                 plan.cursors, plan.buffer(W.shape[1], W.dtype), ratios)
+                 plan.cursors, plan.buffer(W.shape[1], W.dtype), ratios, out)
+    return out
 
 
 @njit(parallel=True, cache=True, fastmath=_FASTMATH)
 def _em_terms(indptr, indices, data, theta, phiT, offset, parts, sub, cursors, buf, RHt,
-              loglik):
+              loglik, out):
     n_docs = len(indptr) - 1
     k = theta.shape[1]
     tiny = np.finfo(phiT.dtype).tiny
+    ones = np.ones(k, dtype=phiT.dtype)
     for c in prange(len(parts) - 1):
         if parts[c] == parts[c + 1]:
             continue
@@ -499,23 +560,26 @@ def _em_terms(indptr, indices, data, theta, phiT, offset, parts, sub, cursors, b
                             acc[t - lo, j] += r * theta[d, j]
                     p += 1
                 cursor[d] = p
-            for t in range(lo, hi):  # every entry of these terms is done: update them
-                for j in range(k):
-                    v = phiT[t, j] * acc[t - lo, j]
-                    phiT[t, j] = v if v >= tiny else 0
+            if out.shape[0]:
+                _copy_sums(out, acc, lo, hi)
+            else:  # every entry of these terms is done: update them
+                _scale_terms(phiT, acc, lo, hi, ones)
 
 
-def em_terms(X, theta, phiT, plan, offset=None):
+def em_terms(X, theta, phiT, plan, offset=None, out=None):
     """One pass by terms for PLSA's EM step: with R = X / (theta phi + offset), returns
     (sum x log (theta phi + offset) per row, R @ phi^T) and sets phi^T <- phi^T * (R^T theta)
-    in place (not normalized). Each thread sums R @ phi^T for its terms in its own
+    in place (not normalized); with ``out`` (n_terms x K) phi^T is left as it is and
+    R^T theta is written there instead. Each thread sums R @ phi^T for its terms in its own
     (documents x K) buffer; the buffers are added in thread order."""
     dtype = theta.dtype
     offset = (np.zeros(X.shape[1], dtype=dtype) if offset is None
               else np.ascontiguousarray(offset, dtype=dtype))
+    out = np.empty((0, theta.shape[1]), dtype=dtype) if out is None else out
     n = len(plan.parts) - 1
     RHt = np.zeros((n,) + theta.shape, dtype=dtype)
     loglik = np.zeros((n, X.shape[0]))
     _em_terms(X.indptr, X.indices, X.data.astype(dtype, copy=False), theta, phiT, offset,
-              plan.parts, plan.sub, plan.cursors, plan.buffer(theta.shape[1], dtype), RHt, loglik)
+              plan.parts, plan.sub, plan.cursors, plan.buffer(theta.shape[1], dtype), RHt, loglik,
+              out)
     return _sum_parts(loglik), _sum_parts(RHt)

@@ -108,6 +108,26 @@ class LatentFactorModel(TransformerMixin, BaseEstimator):
             )
         return X
 
+    def _check_source(self, X):
+        """X as a :class:`topicmf.engine.BlockSource`: a sparse matrix is checked as by
+        :meth:`_check_input` and put in memory; a source is checked for its dtype and, for a
+        model that needs it, non-negative values."""
+        from ..engine import BlockSource, InMemoryBlocks
+        if not isinstance(X, BlockSource):
+            return InMemoryBlocks(self._check_input(X, reset=True))
+        name = type(self).__name__
+        if np.dtype(X.dtype) not in (np.float32, np.float64):
+            raise InvalidParameterError(
+                f"{name} fits float32 or float64 data; the block source holds {X.dtype}.")
+        if self.positive_input and X.non_negative is False:
+            raise InvalidParameterError(
+                f"Negative values in data passed to {name}; it needs non-negative X "
+                "(term counts or tf-idf weights), or use LSA for signed data.")
+        self.n_features_in_ = X.shape[1]
+        if hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        return X
+
     def _check_n_topics(self, X, *, strict: bool = False, why: str = "") -> int:
         """Check n_topics against the shape of X; ``strict`` demands fewer than both sides."""
         name = type(self).__name__

@@ -7,7 +7,8 @@ from scipy.sparse.linalg import svds
 
 from .. import _validation
 from . import _kernels
-from ._svd import randomized_svd
+from ..errors import InvalidParameterError
+from ._svd import randomized_svd_blocks
 from .base import MAX_TOPICS, LatentFactorModel
 
 ALGORITHMS = ("randomized", "arpack")
@@ -49,28 +50,33 @@ class LSA(LatentFactorModel):
         _validation.check_int(self.n_oversamples, "n_oversamples", low=0, owner="LSA")
 
     def fit(self, X, y=None):
-        """Compute the leading ``n_topics`` singular triplets of ``X`` (documents x terms)."""
+        """Compute the leading ``n_topics`` singular triplets of ``X`` (documents x terms): a
+        sparse matrix, or a :class:`topicmf.engine.BlockSource` (randomized algorithm only)."""
         self._check_params()
-        X = self._check_input(X, reset=True)
+        source = self._check_source(X)
         rng = self._rng()
         arpack = self.algorithm == "arpack"
-        k = self._check_n_topics(X, strict=arpack,
+        k = self._check_n_topics(source, strict=arpack,
                                  why=" and algorithm='arpack' needs fewer" if arpack else "")
-        if X.nnz == 0:  # any orthonormal basis fits, and the solvers fail on it
-            U = np.zeros((X.shape[0], k), dtype=X.dtype)
-            S = np.zeros(k, dtype=X.dtype)
-            VT = np.eye(k, X.shape[1], dtype=X.dtype)
+        if arpack and not source.in_process:
+            raise InvalidParameterError(
+                "LSA(algorithm='arpack') needs the matrix in memory; use algorithm="
+                "'randomized' for shards or a cluster.")
+        if source.nnz == 0:  # any orthonormal basis fits, and the solvers fail on it
+            U = np.zeros((source.shape[0], k), dtype=source.dtype)
+            S = np.zeros(k, dtype=source.dtype)
+            VT = np.eye(k, source.shape[1], dtype=source.dtype)
         elif arpack:
-            v0 = rng.uniform(-1.0, 1.0, size=min(X.shape)).astype(X.dtype)
-            U, S, VT = svds(X, k=k, v0=v0)
+            v0 = rng.uniform(-1.0, 1.0, size=min(source.shape)).astype(source.dtype)
+            U, S, VT = svds(source.X, k=k, v0=v0)
             order = np.argsort(S)[::-1]
             U, S, VT = U[:, order], S[order], VT[order]
         else:
             with _kernels.quiet_blas():
-                U, S, V = randomized_svd(X, k, rng, n_oversamples=self.n_oversamples,
-                                         n_iter=self.n_iter,
-                                         engine=_kernels.resolve_engine("auto"))
-            S, VT = S.astype(X.dtype), V.T  # V^T as a view: no copy of the terms' factor
+                S, V = randomized_svd_blocks(source, k, rng, n_oversamples=self.n_oversamples,
+                                             n_iter=self.n_iter,
+                                             engine=_kernels.resolve_engine("auto"))
+            S, VT = S.astype(source.dtype), V.T  # V^T as a view: no copy of the terms' factor
         # The sign of each component's largest-magnitude loading, one component at a time:
         # VT may be a transposed view, and a reduction over its rows would copy it whole.
         signs = np.ones(k, dtype=VT.dtype)
@@ -78,14 +84,26 @@ class LSA(LatentFactorModel):
             high, low = VT[j, VT[j].argmax()], VT[j, VT[j].argmin()]
             signs[j] = np.sign(high if abs(high) >= abs(low) else low) or 1
         VT *= signs[:, None]
-        U *= signs * S  # U S, in place
+        if arpack or source.nnz == 0:
+            U *= signs * S  # U S, in place
+            moments = (U.sum(axis=0, dtype=np.float64),
+                       np.square(U, dtype=np.float64).sum(axis=0))
+        else:
+            moments = source.map_reduce(_scale_rows_step, (signs * S).astype(source.dtype))
+            U = source.gather("U")
+            source.release("U")
+        n_docs = source.shape[0]
+        mean, mean_sq = moments[0] / n_docs, moments[1] / n_docs
+        column_sums, column_sq, sq_norm = source.map_reduce(_column_moments)
+        total = float(np.maximum(column_sq / n_docs - (column_sums / n_docs) ** 2, 0).sum())
 
         self.components_ = VT
         self.singular_values_ = S
         self.doc_topic_ = U
-        self.explained_variance_ratio_ = self.doc_topic_.var(axis=0) / _total_variance(X)
+        # The variance of each column of U S over its total in X (no variance: every ratio 0).
+        self.explained_variance_ratio_ = (np.maximum(mean_sq - mean**2, 0)
+                                          / (total if total > 0 else np.inf)).astype(U.dtype)
         self.n_iter_ = self.n_iter if self.algorithm == "randomized" else 1
-        sq_norm = float(_kernels.row_sq_norms(X).sum())
         # Exact for an orthonormal factorization; never forms X - U S V^T.
         residual = max(sq_norm - float((S.astype(np.float64) ** 2).sum()), 0.0)
         self.history_ = [float(np.sqrt(residual / sq_norm)) if sq_norm > 0 else 0.0]
@@ -98,10 +116,15 @@ class LSA(LatentFactorModel):
         return np.asarray(X @ self.components_.T.astype(X.dtype, copy=False))
 
 
-def _total_variance(X) -> float:
-    """Sum of the column variances of sparse ``X``, as E[x^2] - E[x]^2 per column."""
-    n_docs = X.shape[0]
-    mean = np.asarray(X.sum(axis=0)).ravel() / n_docs
-    mean_sq = _kernels.map_sum_by_column(X, np.square) / n_docs
-    total = float(np.maximum(mean_sq - mean**2, 0).sum())
-    return total if total > 0 else np.inf  # no variance: every ratio is 0
+def _scale_rows_step(ctx, X, factors):
+    """U_b <- U_b * factors (U S with the signs fixed); the block's column sums and sums of
+    squares of the result (float64), for the explained variance."""
+    U = ctx.local["U"]
+    U *= factors
+    return U.sum(axis=0, dtype=np.float64), np.square(U, dtype=np.float64).sum(axis=0)
+
+
+def _column_moments(ctx, X):
+    """The block's per-term sums and sums of squares of X, and its squared norm."""
+    squares = _kernels.map_sum_by_column(X, np.square)
+    return _kernels.map_sum_by_column(X, lambda x: x), squares, float(squares.sum())

@@ -9,11 +9,10 @@ from scipy.special import xlogy
 
 from .. import _validation
 from . import _kernels
-from ._svd import randomized_svd
+from ._svd import randomized_svd_blocks
 from .base import MAX_TOPICS, LatentFactorModel
 
 BETA_LOSSES = ("frobenius", "kullback-leibler")
-_H_BLOCK_BYTES = 1 << 20  # the Frobenius H update's blocks of H^T
 INITS = ("nndsvda", "nndsvd", "random")
 
 
@@ -55,41 +54,29 @@ class NMF(LatentFactorModel):
         self._check_iteration_params()
 
     def fit(self, X, y=None):
-        """Factorize the non-negative matrix ``X`` (documents x terms)."""
+        """Factorize the non-negative matrix ``X`` (documents x terms): a sparse matrix, or a
+        :class:`topicmf.engine.BlockSource` (shards on disk, a cluster)."""
         self._check_params()
-        X = self._check_input(X, reset=True)
-        k = self._check_n_topics(X)
+        source = self._check_source(X)
+        k = self._check_n_topics(source)
         engine = _kernels.resolve_engine(self.engine)
+        frobenius = self.beta_loss == "frobenius"
         with _kernels.quiet_blas():
             # The compiled passes get rows padded with zero columns to a width they run
             # fastest on; the zeros stay zero under the multiplicative updates.
-            width = _kernels.padded_width(k, X.dtype) if engine == "numba" else k
-            W, HT = _initialize(X, k, self.init, self._rng(), engine, width=width)
-            frobenius = self.beta_loss == "frobenius"
+            width = _kernels.padded_width(k, source.dtype) if engine == "numba" else k
+            HT = _initialize(source, k, self.init, self._rng(), engine, width=width)
             # The part of the loss that depends on X alone, once per fit.
-            constant = _kernels.row_sq_norms(X) if frobenius else _kl_constant(X)
-            if engine == "numba":
-                # One copy of the factors, updated in place: W by rows, H by terms.
-                if frobenius:
-                    sweep = partial(_frobenius_sweep_compiled, X, _kernels.term_plan(X, width),
-                                    constant=constant)
-                else:
-                    plan, ratios = _kl_plan(X, k, width)
-                    sweep = partial(_kl_sweep_compiled, X, plan, constant=constant,
-                                    ratios=ratios)
-                    del plan, ratios  # the sweep holds them, and lets them go
-            elif frobenius:
-                sweep = partial(_frobenius_sweep, X,
-                                _kernels.balanced_blocks(X, _kernels.n_threads()),
-                                constant=constant)
-            else:
-                sweep = partial(_kl_sweep, X, _kernels.row_blocks(X, k), engine=engine,
-                                constant=constant)
-            objective = partial(_frobenius_objective if frobenius else _kl_objective, X,
+            constant = source.map_reduce(_frobenius_constant if frobenius else _kl_constant_step)
+            sweep = (partial(_frobenius_sweep, source, engine=engine, constant=constant)
+                     if frobenius else
+                     partial(_kl_sweep, source, engine=engine, constant=constant, k=k))
+            objective = partial(_frobenius_objective if frobenius else _kl_objective, source,
                                 engine=engine, constant=constant)
-            (W, HT), history = self._iterate(sweep, (W, HT), objective)
-            del sweep  # and with it the buffers of the passes
-            W, HT = _kernels.shrink_columns(W, k), _kernels.shrink_columns(HT, k)
+            HT, history = self._iterate(sweep, HT, objective)
+            W = _kernels.shrink_columns(source.gather("W"), k)
+            source.release("W")
+            HT = _kernels.shrink_columns(HT, k)
         # H^T is kept as it was fitted (terms x topics): components_ is its transpose, a view.
         self.doc_topic_, self.components_ = W, HT.T
         self.history_, self.n_iter_ = history, len(history)
@@ -145,28 +132,12 @@ def _kl_w_step(X, W, HT, h_sums, engine):
     return loss, W * RHt / (h_sums + _eps(W.dtype))
 
 
-def _frobenius_objective(X, state, engine="numpy", constant=None):
-    """0.5 * ||X - W H||^2 of ``state`` = (W, H^T), through X @ H^T only; ``constant`` is
-    :func:`_kernels.row_sq_norms` of X when known."""
-    W, HT = state
-    HHt = HT.T @ HT
-    if engine == "numba":
-        from . import _numba_kernels
-        gain = _numba_kernels.frobenius_rows(X, W, HT, HHt, update=False)
-    else:
-        XHt = np.asarray(X @ HT)
-        gain = 2.0 * np.einsum("ij,ij->i", W, XHt) - np.einsum("ij,ij->i", W, W @ HHt)
-    x_sq = _kernels.row_sq_norms(X) if constant is None else constant
-    return 0.5 * (x_sq.sum() - gain.sum())
+def _frobenius_constant(ctx, X):
+    return float(_kernels.row_sq_norms(X).sum())
 
 
-def _kl_objective(X, state, engine="numpy", constant=None):
-    """D(X || W H) of ``state`` = (W, H^T); ``constant`` is :func:`_kl_constant` of X when
-    known."""
-    W, HT = state
-    constant = _kl_constant(X) if constant is None else constant
-    loglik, _, _ = _kernels.ratio_pass(X, W, HT, rows=False, cols=False, engine=engine)
-    return constant.sum() - loglik.sum() + W.sum(axis=0) @ _column_sums(HT)
+def _kl_constant_step(ctx, X):
+    return float(_kl_constant(X).sum())
 
 
 def _column_sums(A: np.ndarray) -> np.ndarray:
@@ -174,30 +145,99 @@ def _column_sums(A: np.ndarray) -> np.ndarray:
     return A.sum(axis=0, dtype=np.float64).astype(A.dtype)
 
 
-def _frobenius_sweep_compiled(X, plan, state, constant):
-    """One iteration, compiled, in place: W row by row (X @ H^T and W H H^T per row), then
-    H^T term by term (X^T W per sub-range of terms, see ``_numba_kernels``)."""
-    from . import _numba_kernels
-    W, HT = state
-    gain = _numba_kernels.frobenius_rows(X, W, HT, HT.T @ HT, update=True)
-    loss = 0.5 * (constant.sum() - gain.sum())  # constant: the squared row norms of X
-    _numba_kernels.frobenius_terms(X, W, HT, W.T @ W, plan)
-    return loss, (W, HT)
+def _term_plan(ctx, X, width, budget=None):
+    """The block's term plan for the compiled passes by terms, kept where the source can."""
+    key = ("plan", width, budget)
+    plan = ctx.cache.get(key)
+    if plan is None:
+        plan = ctx.cache[key] = _kernels.term_plan(X, width, budget=budget)
+    return plan
 
 
-def _kl_sweep_compiled(X, plan, state, constant, ratios):
-    """One iteration, compiled, in place: W from the ratios X / (W H) by rows, then H^T from
-    the ratios with the new W, by terms: the pass by rows leaves them in ``ratios`` for the
-    entries it has slots for, and the pass by terms recomputes the others."""
-    from . import _numba_kernels
-    W, HT = state
+# --------------------------------------------------------------------- Frobenius
+def _frobenius_sweep(source, HT, engine, constant):
+    """One iteration: every block updates its rows of W and returns its part of X^T W and
+    W^T W; then H^T is updated from their sums. The loss 0.5 * ||X - W H||^2 is expanded so
+    that X is only touched through X @ H^T and X^T @ W (``constant``: the squared norm of X).
+    With one block in memory, the compiled pass by terms updates H^T itself, sub-range by
+    sub-range, with no n_terms x K sums."""
+    gain, WtW, XtW = source.map_reduce(_frobenius_step, HT, HT.T @ HT, engine)
+    if XtW is not None:
+        _kernels.frobenius_h_update(HT, XtW, WtW, engine)
+    return 0.5 * (constant - gain), HT
+
+
+def _frobenius_step(ctx, X, HT, HHt, engine):
+    W = ctx.local["W"]
+    gain = float(_kernels.frobenius_rows(X, W, HT, HHt, engine, update=True).sum())
+    WtW = W.T @ W
+    if engine == "numba":
+        from . import _numba_kernels
+        plan = _term_plan(ctx, X, W.shape[1])
+        if ctx.fused:
+            _numba_kernels.frobenius_terms(X, W, HT, WtW, plan)
+            return gain, None, None
+        return gain, WtW, _kernels.product_t(X, W, np.empty_like(HT), engine, plan)
+    return gain, WtW, _kernels.product_t(X, W, np.empty_like(HT), engine)
+
+
+def _frobenius_objective(source, HT, engine="numpy", constant=None):
+    """0.5 * ||X - W H||^2 for the W in ``source`` and ``HT``; ``constant`` is the squared
+    norm of X when known."""
+    constant = source.map_reduce(_frobenius_constant) if constant is None else constant
+    return 0.5 * (constant - source.map_reduce(_frobenius_gain_step, HT, HT.T @ HT, engine))
+
+
+def _frobenius_gain_step(ctx, X, HT, HHt, engine):
+    return float(_kernels.frobenius_rows(X, ctx.local["W"], HT, HHt, engine,
+                                         update=False).sum())
+
+
+# ------------------------------------------------------------------ Kullback-Leibler
+def _kl_sweep(source, HT, engine, constant, k):
+    """One iteration: every block updates its rows of W from the ratios X / (W H) and returns
+    its part of R^T W for the ratios with the new W; then H^T is updated from the sums.
+    With one block in memory, the compiled pass by terms updates H^T itself."""
     h_sums = _column_sums(HT)
-    total = W.sum(axis=0) @ h_sums  # the sum of W H, before W changes
+    part, w_sums, RtW = source.map_reduce(_kl_step, HT, h_sums, engine, k)
+    if RtW is not None:
+        _kernels.scale_h_update(HT, RtW, 1.0 / (w_sums + _eps(HT.dtype)), engine)
+    return constant + part, HT
+
+
+def _kl_step(ctx, X, HT, h_sums, engine, k):
+    """The block's part of the loss sum(W H) - sum x log(W H) before its W step, and after
+    it the column sums of its new W and its R^T W (None when H^T was updated in place)."""
+    W = ctx.local["W"]
+    total = float(W.sum(axis=0, dtype=np.float64) @ h_sums)  # the sum of W H, before W changes
+    if engine != "numba":
+        loglik, W_next, RtW = _kernels.kl_update(X, W, HT, h_sums, engine)
+        W[...] = _kernels.flush_subnormals(W_next)
+        return total - float(loglik.sum()), _column_sums(W), RtW
+    from . import _numba_kernels
+    if "kl" not in ctx.cache:
+        ctx.cache["kl"] = _kl_plan(X, k, W.shape[1])
+    plan, ratios = ctx.cache["kl"]
     loglik = _numba_kernels.kl_rows(X, W, HT, h_sums + _eps(W.dtype), ratios)
-    loss = constant.sum() - loglik.sum() + total
     w_sums = _column_sums(W)
-    _numba_kernels.ratio_terms(X, W, HT, 1.0 / (w_sums + _eps(W.dtype)), plan, ratios)
-    return loss, (W, HT)
+    if ctx.fused:
+        _numba_kernels.ratio_terms(X, W, HT, 1.0 / (w_sums + _eps(W.dtype)), plan, ratios)
+        return total - float(loglik.sum()), None, None
+    RtW = _numba_kernels.ratio_terms(X, W, HT, w_sums, plan, ratios, out=np.empty_like(HT))
+    return total - float(loglik.sum()), w_sums, RtW
+
+
+def _kl_objective(source, HT, engine="numpy", constant=None):
+    """D(X || W H) for the W in ``source`` and ``HT``; ``constant`` is the sum of
+    :func:`_kl_constant` of X when known."""
+    constant = source.map_reduce(_kl_constant_step) if constant is None else constant
+    return constant + source.map_reduce(_kl_divergence_step, HT, _column_sums(HT), engine)
+
+
+def _kl_divergence_step(ctx, X, HT, h_sums, engine):
+    W = ctx.local["W"]
+    loglik, _, _ = _kernels.ratio_pass(X, W, HT, rows=False, cols=False, engine=engine)
+    return float(W.sum(axis=0, dtype=np.float64) @ h_sums) - float(loglik.sum())
 
 
 def _kl_plan(X, k, width=None):
@@ -219,135 +259,97 @@ def _kl_plan(X, k, width=None):
     return _kernels.term_plan(X, width, budget=budget), np.empty(stored, dtype=X.dtype)
 
 
-def _frobenius_sweep(X, blocks, state, constant=None):
-    """One iteration with scipy's products (the engine without numba): W updated block by
-    block of rows, then H block of terms by block of terms, each on threads.
-
-    The loss 0.5 * ||X - W H||^2 is expanded so that X is only touched through X @ H.T
-    and X^T @ W, each one pass over the stored entries. ``constant`` holds the squared row
-    norms of X, computed once per fit. X^T @ W is summed over the row blocks (X_b^T W_b,
-    added in block order).
-    """
-    W, HT = state
-    x_sq = _kernels.row_sq_norms(X) if constant is None else constant
-    bounds = np.linspace(0, HT.shape[0], len(blocks) + 1).astype(int)
-    term_blocks = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
-    HHt = _sum_in_order(_kernels.parallel_map(lambda block: HT[block].T @ HT[block],
-                                              term_blocks))
-    # The H update's temporaries stay small: blocks of about 1 MB of H^T, len(blocks) threads.
-    per_block = max(1, _H_BLOCK_BYTES // (HT.shape[1] * HT.itemsize))
-    update_blocks = [slice(a, min(a + per_block, HT.shape[0]))
-                     for a in range(0, HT.shape[0], per_block)]
-    W_next = np.empty_like(W)
-
-    def rows(block):
-        X_block, W_block = _kernels.row_view(X, block), W[block]
-        gain, W_block_next = _kernels.frobenius_update(X_block, W_block, HT, HHt)
-        W_next[block] = W_block_next
-        return gain.sum(), W_block_next.T @ W_block_next, np.asarray(X_block.T @ W_block_next)
-
-    parts = _kernels.parallel_map(rows, blocks)
-    loss = 0.5 * (x_sq.sum() - sum(part[0] for part in parts))
-    WtW = _sum_in_order([part[1] for part in parts])
-    XtW = _sum_in_order([part[2] for part in parts])
-
-    def terms(block):  # H <- H * (W^T X) / (W^T W H), as H^T for contiguous term blocks
-        numerator = XtW[block]
-        numerator *= HT[block]
-        denominator = HT[block] @ WtW
-        denominator += _eps(HT.dtype)
-        np.divide(numerator, denominator, out=numerator)
-        _kernels.flush_subnormals(numerator)
-
-    _kernels.parallel_map(terms, update_blocks, workers=len(blocks))
-    return loss, (W_next, XtW)
-
-
-def _sum_in_order(arrays: list[np.ndarray]) -> np.ndarray:
-    """The sum of ``arrays``, added left to right into the first one."""
-    total = arrays[0]
-    for array in arrays[1:]:
-        total += array
-    return total
-
-
-def _kl_sweep(X, blocks, state, engine="numpy", constant=None):
-    """One iteration: W from the ratios X / (W H) block by block, then H from the summed
-    ratios with the new W. ``constant`` is :func:`_kl_constant` of X, computed once per fit."""
-    W, HT = state
-    constant = _kl_constant(X) if constant is None else constant
-    h_sums = _column_sums(HT)
-    W_next = np.empty_like(W)
-    RtW = None
-    loss = 0.0
-    for block in blocks:
-        X_block, W_block = _kernels.take_rows(X, block), W[block]
-        loglik, W_block_next, block_RtW = _kernels.kl_update(X_block, W_block, HT, h_sums,
-                                                             engine)
-        loss += constant[block].sum() - loglik.sum() + W_block.sum(axis=0) @ h_sums
-        W_next[block] = W_block_next
-        if RtW is None:
-            RtW = block_RtW
-        else:
-            RtW += block_RtW
-    _kernels.flush_subnormals(W_next)
-    w_sums = _column_sums(W_next)
-    RtW *= HT  # H_next^T = H^T * RtW / w_sums, in place: no (n_terms x K) temporaries
-    RtW /= w_sums + _eps(HT.dtype)
-    return loss, (W_next, _kernels.flush_subnormals(RtW))
-
-
 # ------------------------------------------------------------------ initialization
-def _initialize(X, k, init, rng, engine="numpy", width=None):
-    """Starting (W, H^T) in the dtype of X: NNDSVD (Boutsidis & Gallopoulos 2008) or random;
-    ``width`` (at least k) pads their rows with zero columns."""
-    n_docs, n_terms = X.shape
-    mean = X.sum() / (n_docs * n_terms)
-    if init == "random":
-        high = 2.0 * np.sqrt(mean / k)  # so that W H has the mean of X on average
-        H = rng.uniform(0.0, high, size=(k, n_terms)).astype(X.dtype)
-        W = rng.uniform(0.0, high, size=(n_docs, k)).astype(X.dtype)
-        width = k if width is None else width
-        return (_kernels.pad_columns(W, width),
-                _kernels.pad_columns(np.ascontiguousarray(H.T), width))
-    return nndsvd(X, k, rng, fill=init == "nndsvda", engine=engine, width=width)
-
-
-def nndsvd(X, k, rng, *, fill: bool, engine: str = "numpy", width: int | None = None):
-    """NNDSVD factors (W, H^T) (Boutsidis & Gallopoulos 2008); with ``fill`` zeros become
-    the mean of X (NNDSVDa), which multiplicative updates need, as they can never move an
-    entry off zero. The SVD is :func:`_svd.randomized_svd`; W and H^T are made in the
-    memory of its U and V, with ``width`` columns (at least k; those beyond k zero)."""
-    n_docs, n_terms = X.shape
+def _initialize(source, k, init, rng, engine="numpy", width=None):
+    """The starting H^T (terms x ``width``) in the dtype of X, with the starting W left in
+    ``source`` as "W": NNDSVD (Boutsidis & Gallopoulos 2008) or random; ``width`` (at least
+    k) pads their rows with zero columns."""
+    n_docs, n_terms = source.shape
     width = k if width is None else width
-    if X.nnz:
-        W, S, HT = randomized_svd(X, k, rng, engine=engine, width=width)
-        for j in range(k):
-            W[:, j], HT[:, j] = _nndsvd_pair(W[:, j], S[j], HT[:, j])
+    if init == "random":
+        mean = source.map_reduce(_data_sum) / (n_docs * n_terms)
+        high = 2.0 * np.sqrt(mean / k)  # so that W H has the mean of X on average
+        H = rng.uniform(0.0, high, size=(k, n_terms)).astype(source.dtype)
+        source.allocate("W", width, source.dtype)
+        source.map_reduce(_random_rows_step, "W", k, high, rng.randint(2**31))
+        return _kernels.pad_columns(np.ascontiguousarray(H.T), width)
+    return nndsvd(source, k, rng, fill=init == "nndsvda", engine=engine, width=width)
+
+
+def _data_sum(ctx, X):
+    return float(X.data.sum(dtype=np.float64))
+
+
+def _random_rows_step(ctx, X, name, k, high, seed):
+    """The block's rows of ``name``: uniform in [0, high) from the block's own generator."""
+    from ..engine.base import block_seed
+    rows = ctx.local[name]
+    rows[:, :k] = block_seed(seed, ctx.block.index).uniform(0.0, high, size=(rows.shape[0], k))
+
+
+def nndsvd(source, k, rng, *, fill: bool, engine: str = "numpy", width: int | None = None):
+    """NNDSVD factors (Boutsidis & Gallopoulos 2008) of the matrix behind ``source``: returns
+    H^T and leaves W in the source as "W". With ``fill`` zeros become the mean of X (NNDSVDa),
+    which multiplicative updates need, as they can never move an entry off zero. The SVD is
+    :func:`_svd.randomized_svd_blocks`; both factors have ``width`` columns (at least k;
+    those beyond k zero).
+
+    Each singular pair keeps its dominant sign part: the pair (u+, v+) or (u-, v-) with the
+    larger product of norms. The leading triplet of a non-negative matrix has one sign
+    throughout (Perron-Frobenius), so for it this is just |u| and |v| scaled by sqrt(sigma).
+    """
+    n_docs, n_terms = source.shape
+    width = k if width is None else width
+    mean = source.map_reduce(_data_sum) / (n_docs * n_terms)
+    if not source.nnz:
+        source.allocate("W", width, source.dtype)
+        HT = np.zeros((n_terms, width), dtype=source.dtype)
     else:
-        W = np.zeros((n_docs, width), dtype=X.dtype)
-        HT = np.zeros((n_terms, width), dtype=X.dtype)
+        S, HT = randomized_svd_blocks(source, k, rng, name="W", engine=engine, width=width)
+        u_positive, u_negative = np.sqrt(source.map_reduce(_sign_norms_step, k))
+        signs = np.ones(k)
+        w_scale = np.zeros(k)
+        for j in range(k):
+            v = HT[:, j]
+            v_positive, v_negative = _norm(np.maximum(v, 0)), _norm(np.maximum(-v, 0))
+            if u_negative[j] * v_negative > u_positive[j] * v_positive:
+                signs[j], norm_u, norm_v, v = -1.0, u_negative[j], v_negative, -v
+            else:
+                norm_u, norm_v = u_positive[j], v_positive
+            if norm_u * norm_v == 0:
+                HT[:, j] = 0
+                continue
+            scale = np.sqrt(S[j] * norm_u * norm_v)
+            HT[:, j] = scale * np.maximum(v, 0) / norm_v
+            w_scale[j] = scale / norm_u
+        source.map_reduce(_nndsvd_rows_step, signs, w_scale, mean if fill else None)
     if fill:
-        mean = X.sum() / (n_docs * n_terms)
-        for A in (W[:, :k], HT[:, :k]):  # views: the padding stays zero
-            A[A == 0] = mean
-    return W, HT
+        if not source.nnz:
+            source.map_reduce(_nndsvd_rows_step, np.ones(k), np.zeros(k), mean)
+        top = HT[:, :k]  # a view: the padding stays zero
+        top[top == 0] = mean
+    return HT
+
+
+def _sign_norms_step(ctx, X, k):
+    """Squared norms of the positive and of the negative part of each of the first k columns
+    of the block's rows of W (float64)."""
+    U = ctx.local["W"][:, :k].astype(np.float64)
+    return np.stack((np.square(np.maximum(U, 0)).sum(axis=0),
+                     np.square(np.minimum(U, 0)).sum(axis=0)))
+
+
+def _nndsvd_rows_step(ctx, X, signs, scale, fill):
+    """W[:, j] <- scale_j * max(sign_j * u_j, 0) for the first k columns, zeros then set to
+    ``fill`` (unless None)."""
+    W = ctx.local["W"]
+    k = len(signs)
+    top = W[:, :k]
+    np.multiply(top, signs.astype(W.dtype), out=top)
+    np.maximum(top, 0, out=top)
+    top *= scale.astype(W.dtype)
+    if fill is not None:
+        top[top == 0] = fill
 
 
 _norm = np.linalg.norm
-
-
-def _nndsvd_pair(u, sigma, v):
-    """Non-negative factors from one singular triplet, keeping its dominant sign part.
-
-    The leading triplet of a non-negative matrix has one sign throughout (Perron-Frobenius),
-    so for it this is just |u| and |v| scaled by sqrt(sigma).
-    """
-    positive = (np.maximum(u, 0), np.maximum(v, 0))
-    negative = (np.maximum(-u, 0), np.maximum(-v, 0))
-    a, b = max(positive, negative, key=lambda pair: _norm(pair[0]) * _norm(pair[1]))
-    norm_a, norm_b = _norm(a), _norm(b)
-    if norm_a * norm_b == 0:
-        return np.zeros_like(u), np.zeros_like(v)
-    scale = np.sqrt(sigma * norm_a * norm_b)
-    return scale * a / norm_a, scale * b / norm_b

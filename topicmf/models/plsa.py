@@ -9,7 +9,7 @@ import numpy as np
 from .. import _validation
 from . import _kernels
 from .base import MAX_TOPICS, LatentFactorModel
-from .nmf import nndsvd
+from .nmf import _random_rows_step, nndsvd
 
 INITS = ("nndsvd", "random")
 
@@ -94,47 +94,37 @@ class PLSA(LatentFactorModel):
             return None
         return (self.background / (1.0 - self.background) * self.background_).astype(dtype)
 
-    def _log_scale(self, X) -> float:
-        """log(1 - b) times the tokens of ``X``: the kernels' sum x log(theta phi + offset)
-        plus this is the log-likelihood."""
-        return float(np.log1p(-self.background) * X.sum()) if self.background else 0.0
-
     def fit(self, X, y=None):
-        """Fit P(z | d) and P(w | z) to the non-negative count matrix ``X``."""
+        """Fit P(z | d) and P(w | z) to the non-negative count matrix ``X``: a sparse matrix,
+        or a :class:`topicmf.engine.BlockSource` (shards on disk, a cluster)."""
         self._check_params()
-        X = self._check_input(X, reset=True)
-        k = self._check_n_topics(X)
+        source = self._check_source(X)
+        k = self._check_n_topics(source)
         rng = self._rng()
         engine = _kernels.resolve_engine(self.engine)
-        totals = np.asarray(X.sum(axis=0), dtype=np.float64).ravel()
+        totals = source.map_reduce(_column_totals)
         self.background_ = totals / totals.sum() if totals.sum() > 0 else totals
+        n_tokens = float(totals.sum())
         del totals
         with _kernels.quiet_blas():
             if self.init == "nndsvd":
-                theta, phiT = nndsvd(X, k, rng, fill=True, engine=engine)
-                _kernels.normalize_rows(theta)
-                _kernels.normalize_rows(phiT.T)
+                phiT = nndsvd(source, k, rng, fill=True, engine=engine)
             else:
-                phi = _kernels.normalize_rows(rng.uniform(size=(k, X.shape[1])).astype(X.dtype))
-                phiT = np.ascontiguousarray(phi.T)
-                del phi
-                theta = _kernels.normalize_rows(
-                    rng.uniform(size=(X.shape[0], k)).astype(X.dtype))
-            theta[X.sum(axis=1) == 0] = 1.0 / k
-            offset, log_scale = self._offset(X.dtype), self._log_scale(X)
-            if engine == "numba":
-                # One pass by terms: P(w | z) updated in place, P(z | d) summed per thread.
-                factors = (theta.nbytes + phiT.nbytes) // 8
-                sweep = partial(_em_sweep_compiled, X,
-                                _kernels.term_plan(X, k, budget=max(2**20, factors)),
-                                offset=offset, log_scale=log_scale)
-            else:
-                sweep = partial(_em_sweep, X, _kernels.row_blocks(X, k), engine=engine,
-                                offset=offset, log_scale=log_scale)
-            objective = partial(_log_likelihood, X, engine=engine, offset=offset,
+                phiT = np.ascontiguousarray(rng.uniform(size=(k, source.shape[1]))
+                                            .astype(source.dtype).T)
+                source.allocate("W", k, source.dtype)
+                source.map_reduce(_random_rows_step, "W", k, 1.0, rng.randint(2**31))
+            _kernels.normalize_rows(phiT.T)
+            source.map_reduce(_start_rows_step)
+            offset = self._offset(source.dtype)
+            log_scale = float(np.log1p(-self.background) * n_tokens) if self.background else 0.0
+            sweep = partial(_em_sweep, source, engine=engine, offset=offset,
+                            log_scale=log_scale)
+            objective = partial(_log_likelihood, source, engine=engine, offset=offset,
                                 log_scale=log_scale)
-            (theta, phiT), history = self._iterate(sweep, (theta, phiT), objective,
-                                                   maximize=True)
+            phiT, history = self._iterate(sweep, phiT, objective, maximize=True)
+            theta = source.gather("W")
+            source.release("W")
         # P(w | z)^T is kept as it was fitted (terms x topics): components_ is its transpose.
         self.doc_topic_, self.components_ = theta, phiT.T
         self.history_, self.n_iter_ = history, len(history)
@@ -160,44 +150,57 @@ def _fold_in_step(X, theta, phiT, engine, offset=None):
     return loglik, _kernels.normalize_rows(theta * RHt)
 
 
-def _log_likelihood(X, state, engine="numpy", offset=None, log_scale=0.0):
-    """The log-likelihood of ``state`` = (theta, phi^T)."""
-    theta, phiT = state
-    loglik, _, _ = _kernels.ratio_pass(X, theta, phiT, rows=False, cols=False, engine=engine,
-                                       offset=offset)
-    return log_scale + loglik.sum()
+def _column_totals(ctx, X):
+    """The block's sum of each term's counts (float64)."""
+    return _kernels.map_sum_by_column(X, lambda x: x)
 
 
-def _em_sweep_compiled(X, plan, state, offset=None, log_scale=0.0):
-    """One EM step, compiled, in place: a single pass by terms over the ratios
-    X / (theta phi + offset) updates phi^T and gives the statistics of the new theta."""
-    from . import _numba_kernels
-    theta, phiT = state
-    loglik, RHt = _numba_kernels.em_terms(X, theta, phiT, plan, offset=offset)
+def _start_rows_step(ctx, X):
+    """Rows of P(z | d) normalized; a document without terms gets a uniform P(z | d)."""
+    theta = ctx.local["W"]
+    theta[np.diff(X.indptr) == 0] = 1.0
+    _kernels.normalize_rows(theta)
+
+
+def _log_likelihood(source, phiT, engine="numpy", offset=None, log_scale=0.0):
+    """The log-likelihood of the P(z | d) in ``source`` and ``phiT``."""
+    return log_scale + source.map_reduce(_log_likelihood_step, phiT, engine, offset)
+
+
+def _log_likelihood_step(ctx, X, phiT, engine, offset):
+    loglik, _, _ = _kernels.ratio_pass(X, ctx.local["W"], phiT, rows=False, cols=False,
+                                       engine=engine, offset=offset)
+    return float(loglik.sum())
+
+
+def _em_sweep(source, phiT, engine="numpy", offset=None, log_scale=0.0):
+    """One EM step: every block updates its rows of P(z | d) from the ratios
+    X / (theta phi + offset) and returns its part of the expected term-topic counts
+    (up to the factor phi); then phi is updated from their sums and normalized. With one
+    block in memory the compiled pass by terms updates phi^T itself, term by term."""
+    loglik, counts = source.map_reduce(_em_step, phiT, engine, offset)
+    if counts is not None:
+        _kernels.scale_h_update(phiT, counts, np.ones(phiT.shape[1]), engine)
+    _kernels.normalize_rows(phiT.T)
+    return log_scale + loglik, phiT
+
+
+def _em_step(ctx, X, phiT, engine, offset):
+    theta = ctx.local["W"]
+    if engine == "numba":
+        from . import _numba_kernels
+        plan = ctx.cache.get("plan")
+        if plan is None:
+            # One pass by terms: its buffer an eighth of the factors' size, within [1, 4] MB.
+            factors = (theta.nbytes + phiT.nbytes) // 8
+            plan = ctx.cache["plan"] = _kernels.term_plan(X, theta.shape[1],
+                                                          budget=max(2**20, factors))
+        out = None if ctx.fused else np.empty_like(phiT)
+        loglik, RHt = _numba_kernels.em_terms(X, theta, phiT, plan, offset=offset, out=out)
+        counts = out
+    else:
+        loglik, RHt, counts = _kernels.ratio_pass(X, theta, phiT, engine=engine, offset=offset)
     theta *= RHt  # in place: the pass is done with the old theta
     del RHt  # a view of the threads' buffers, which it would keep
     _kernels.normalize_rows(theta)
-    _kernels.normalize_rows(phiT.T)
-    return log_scale + loglik.sum(), (theta, phiT)
-
-
-def _em_sweep(X, blocks, state, engine="numpy", offset=None, log_scale=0.0):
-    """One EM step: theta updated block by block, phi from the summed statistics; each block
-    is a single pass over its ratios X / (theta phi + offset)."""
-    theta, phiT = state
-    theta_next = np.empty_like(theta)
-    counts = None  # expected term-topic counts, up to the factor phi
-    log_likelihood = log_scale
-    for block in blocks:
-        X_block, theta_block = _kernels.take_rows(X, block), theta[block]
-        loglik, RHt, RtTheta = _kernels.ratio_pass(X_block, theta_block, phiT, engine=engine,
-                                                   offset=offset)
-        log_likelihood += loglik.sum()
-        theta_next[block] = _kernels.normalize_rows(theta_block * RHt)
-        if counts is None:
-            counts = RtTheta
-        else:
-            counts += RtTheta
-    counts *= phiT  # phi_next^T before normalizing, in place
-    _kernels.normalize_rows(counts.T)
-    return log_likelihood, (theta_next, counts)
+    return float(loglik.sum()), counts

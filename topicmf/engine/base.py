@@ -94,9 +94,11 @@ class BlockSource:
         left uninitialized, for a step that writes every entry), kept block by block."""
         raise NotImplementedError
 
-    def gather(self, name: str) -> np.ndarray:
-        """The whole array ``name`` (n_docs x width) in this process: the array itself in
-        memory, a read-only memory map for shards, fetched blocks from a cluster."""
+    def gather(self, name: str, columns: int | None = None) -> np.ndarray:
+        """The whole array ``name`` (n_docs x width), or its first ``columns`` columns, in
+        this process: the array itself in memory (packed in place to ``columns``: use only
+        what this returns afterwards), a read-only memory map for shards, fetched blocks
+        from a cluster."""
         raise NotImplementedError
 
     def release(self, name: str) -> None:

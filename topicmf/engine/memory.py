@@ -69,8 +69,12 @@ class InMemoryBlocks(BlockSource):
             raise ValueError(f"{name} must be C-ordered with {self.shape[0]} rows")
         self._arrays[name] = array
 
-    def gather(self, name):
-        return self._arrays[name]
+    def gather(self, name, columns=None):
+        array = self._arrays[name]
+        if columns is not None and columns != array.shape[1]:
+            from ..models._kernels import shrink_columns
+            array = self._arrays[name] = shrink_columns(array, columns)
+        return array
 
     def multiply_local(self, name, M, new_name):
         # In the memory of the old array, which is then shrunk: no second copy of it.

@@ -58,7 +58,7 @@ class LSA(LatentFactorModel):
         arpack = self.algorithm == "arpack"
         k = self._check_n_topics(source, strict=arpack,
                                  why=" and algorithm='arpack' needs fewer" if arpack else "")
-        if arpack and not source.in_process:
+        if arpack and not hasattr(source, "X"):
             raise InvalidParameterError(
                 "LSA(algorithm='arpack') needs the matrix in memory; use algorithm="
                 "'randomized' for shards or a cluster.")

@@ -74,7 +74,7 @@ class NMF(LatentFactorModel):
             objective = partial(_frobenius_objective if frobenius else _kl_objective, source,
                                 engine=engine, constant=constant)
             HT, history = self._iterate(sweep, HT, objective)
-            W = _kernels.shrink_columns(source.gather("W"), k)
+            W = source.gather("W", columns=k)
             source.release("W")
             HT = _kernels.shrink_columns(HT, k)
         # H^T is kept as it was fitted (terms x topics): components_ is its transpose, a view.

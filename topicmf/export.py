@@ -36,7 +36,7 @@ def result_summary(result: TopicResult) -> dict:
             for k, terms in enumerate(result.topics)
         ],
         "excluded_documents": result.excluded,
-        "skipped_files": [{"file": f, "reason": r} for f, r in result.corpus.skipped],
+        "skipped_files": [{"file": f, "reason": r} for f, r in result.skipped],
     }
 
 
@@ -89,17 +89,12 @@ def _write_topics_csv(result: TopicResult, path: Path) -> None:
 def _write_doc_topics_csv(result: TopicResult, path: Path) -> None:
     """One row per corpus document, in corpus order; excluded documents have no topic."""
     n_topics = result.analysis.n_topics
-    row_of = {int(r): i for i, r in enumerate(result.fitted_rows)}
-    labels = result.corpus.labels
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["doc_id", "label", "topic", *(f"topic_{k}" for k in range(n_topics))])
-        for position, doc_id in enumerate(result.corpus.ids):
-            label = labels[position] if labels else ""
-            row = row_of.get(position)
-            if row is None:
+        for doc_id, label, weights in result.doc_topic_rows():
+            if weights is None:
                 writer.writerow([doc_id, label, "", *([""] * n_topics)])
             else:
-                weights = result.doc_weights[row]
                 writer.writerow([doc_id, label, int(weights.argmax()),
                                  *(f"{w:.6g}" for w in weights)])

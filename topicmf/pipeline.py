@@ -115,6 +115,41 @@ class TopicResult:
         counts = np.bincount(self.dominant_topics, minlength=self.analysis.n_topics)
         return counts / max(1, counts.sum())
 
+    # What the outputs read of the documents. A run fitted from shards answers the same
+    # questions by reading its shards and sources, never holding every text.
+    @property
+    def fitted_labels(self) -> list[str] | None:
+        """The labels of the fitted documents, or None."""
+        return list(self.dtm.labels) if self.dtm.labels else None
+
+    def fitted_ids(self, rows) -> list[str]:
+        """Ids of the fitted documents at positions ``rows`` (of ``doc_weights``)."""
+        return [self.dtm.doc_ids[int(i)] for i in rows]
+
+    def fitted_texts(self, rows) -> list[str]:
+        """Texts of the fitted documents at positions ``rows``."""
+        return [self.corpus.texts[int(self.fitted_rows[int(i)])] for i in rows]
+
+    def term_frequencies(self) -> np.ndarray:
+        """p(w): each term's share of all tokens of the fitted documents."""
+        totals = np.asarray(self.dtm.counts.sum(axis=0), dtype=np.float64).ravel()
+        return totals / max(totals.sum(), 1.0)
+
+    def doc_topic_rows(self):
+        """(doc_id, label, weights or None) for every corpus document, in corpus order; a
+        document left without terms has no weights."""
+        row_of = {int(r): i for i, r in enumerate(self.fitted_rows)}
+        labels = self.corpus.labels
+        for position, doc_id in enumerate(self.corpus.ids):
+            row = row_of.get(position)
+            yield (doc_id, labels[position] if labels else "",
+                   None if row is None else self.doc_weights[row])
+
+    @property
+    def skipped(self) -> list[tuple[str, str]]:
+        """(file, reason) of the input files that were skipped."""
+        return list(self.corpus.skipped)
+
 
 def topic_weights(model_name: str, doc_topic: np.ndarray) -> np.ndarray:
     """Document vectors as reported: NMF rows scaled to sum to 1 (a topic mixture), PLSA rows

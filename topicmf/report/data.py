@@ -41,15 +41,23 @@ def report_data(result, *, label: str = "nmf", command=None) -> dict:
         raise InvalidParameterError(f"report_data needs a non-empty run label; got {label!r}.")
     if command is not None and not isinstance(command, str):
         command = " ".join(str(part) for part in command)
-    weights = np.asarray(result.doc_weights, dtype=np.float64)
+    weights = result.doc_weights  # fitted documents x topics; maybe a memory map
     topic_term = _topic_term_distributions(result.model.components_)
-    term_freq = _term_frequencies(result.dtm.counts)
-    dominant = weights.argmax(axis=1)
+    term_freq = result.term_frequencies()
+    dominant = result.dominant_topics
     n_topics = topic_term.shape[0]
-    texts = [result.corpus.texts[int(i)] for i in result.fitted_rows]
-    labels = list(result.dtm.labels) if result.dtm.labels else None
+    labels = result.fitted_labels
     intertopic = _intertopic(topic_term)
     shares = np.bincount(dominant, minlength=n_topics) / max(1, len(dominant))
+    # Only the documents the page shows are read: the best of each topic, and the samples.
+    best = _best_rows(weights, N_DOCS_PER_TOPIC)
+    heat_rows = _stratified_sample(dominant, HEATMAP_ROWS)
+    map_rows = _stratified_sample(dominant, MAP_POINTS)
+    read = np.unique(np.concatenate([best.ravel(), map_rows]))  # titles and excerpts
+    ids_only = np.setdiff1d(heat_rows, read)
+    documents = dict(zip(read.tolist(), zip(result.fitted_ids(read), result.fitted_texts(read))))
+    documents.update(zip(ids_only.tolist(), ((doc_id, "") for doc_id in
+                                              result.fitted_ids(ids_only))))
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -58,17 +66,35 @@ def report_data(result, *, label: str = "nmf", command=None) -> dict:
         "summary": result.analysis.info,
         "topics": _topics(topic_term, term_freq, result.analysis.vocabulary.terms,
                           result.model.top_terms(result.analysis.vocabulary.terms, N_TERMS),
-                          shares, dominant, weights, result.dtm.doc_ids, texts),
-        "heatmap": _heatmap(weights, dominant, labels, result.dtm.doc_ids),
-        "doc_map": _doc_map(weights, dominant, labels, result.dtm.doc_ids, texts,
+                          shares, dominant, weights, best, documents),
+        "heatmap": _heatmap(weights, dominant, labels, heat_rows, documents),
+        "doc_map": _doc_map(weights, dominant, labels, map_rows, documents,
                             intertopic["coordinates"]),
         "intertopic": intertopic,
         "similarity": _round(_cosine(topic_term), 4),
         "convergence": {"objective": [float(f"{v:.6g}") for v in result.model.history_],
-                        "maximize": result.analysis.model_name in ("plsa", "lda")},
+                        "maximize": bool(result.model.maximize_objective)},
         "labels": _labels_vs_topics(labels, dominant, n_topics) if labels else None,
         "excluded_documents": len(result.excluded),
     }
+
+
+def _best_rows(weights, n: int, chunk: int = 65536) -> np.ndarray:
+    """Per topic, the rows of the ``n`` highest weights, highest first (ties: lower row
+    first), read ``chunk`` rows at a time."""
+    n_rows, k = weights.shape
+    n = min(n, n_rows)
+    rows = np.zeros((k, 0), dtype=np.int64)
+    values = np.zeros((k, 0))
+    for start in range(0, n_rows, chunk):
+        part = np.asarray(weights[start:start + chunk], dtype=np.float64).T
+        rows = np.hstack([rows, np.broadcast_to(np.arange(start, start + part.shape[1]),
+                                                part.shape)])
+        values = np.hstack([values, part])
+        keep = np.stack([np.lexsort((r, -v))[:n] for r, v in zip(rows, values)])
+        rows = np.take_along_axis(rows, keep, axis=1)
+        values = np.take_along_axis(values, keep, axis=1)
+    return rows
 
 
 # ---------------------------------------------------------------------------- topics
@@ -91,8 +117,8 @@ def _term_frequencies(counts) -> np.ndarray:
     return totals / max(totals.sum(), 1.0)
 
 
-def _topics(topic_term, term_freq, terms, top_terms, shares, dominant, weights, doc_ids,
-            texts) -> list[dict]:
+def _topics(topic_term, term_freq, terms, top_terms, shares, dominant, weights, best,
+            documents) -> list[dict]:
     n_docs = np.bincount(dominant, minlength=len(topic_term))
     result = []
     for k, (dist, top) in enumerate(zip(topic_term, top_terms)):
@@ -106,7 +132,7 @@ def _topics(topic_term, term_freq, terms, top_terms, shares, dominant, weights, 
             # [term, p(w|t), p(w)]: enough for the page to rank by relevance at any lambda.
             "terms": [[str(terms[i]), float(f"{dist[i]:.4g}"), float(f"{term_freq[i]:.4g}")]
                       for i in candidates],
-            "documents": _representative(weights[:, k], doc_ids, texts),
+            "documents": _representative(weights, k, best[k], documents),
         })
     return result
 
@@ -128,13 +154,16 @@ def _relevance_candidates(dist, term_freq) -> np.ndarray:
     return np.fromiter(chosen, dtype=np.int64)
 
 
-def _representative(column, doc_ids, texts) -> list[dict]:
-    n = min(N_DOCS_PER_TOPIC, len(column))
-    best = np.argsort(-column, kind="stable")[:n]
-    return [{"id": doc_ids[i], "title": document_title(texts[i]),
-             "weight": round(float(column[i]), 4),
-             "text": texts[i][:EXCERPT_CHARS],
-             "truncated": len(texts[i]) > EXCERPT_CHARS} for i in best if column[i] > 0]
+def _representative(weights, k, rows, documents) -> list[dict]:
+    cards = []
+    for i in rows.tolist():
+        weight = float(weights[i, k])
+        if weight > 0:
+            doc_id, text = documents[i]
+            cards.append({"id": doc_id, "title": document_title(text),
+                          "weight": round(weight, 4), "text": text[:EXCERPT_CHARS],
+                          "truncated": len(text) > EXCERPT_CHARS})
+    return cards
 
 
 _HEADER = re.compile(r"^[A-Za-z][\w-]*:\s")
@@ -175,29 +204,32 @@ def _stratified_sample(groups, size, seed=SAMPLE_SEED) -> np.ndarray:
     return np.sort(np.concatenate(picked))
 
 
-def _heatmap(weights, dominant, labels, doc_ids) -> dict:
+def _heatmap(weights, dominant, labels, rows, documents) -> dict:
     """Rows of the document-topic heatmap, grouped by label (if any), then dominant topic,
     strongest documents first within a group."""
-    rows = _stratified_sample(dominant, HEATMAP_ROWS)
     label_codes = _codes(labels)[rows] if labels else np.zeros(len(rows), dtype=int)
-    order = np.lexsort((-weights[rows, :].max(axis=1), dominant[rows], label_codes))
+    order = np.lexsort((-_rows_of(weights, rows).max(axis=1), dominant[rows], label_codes))
     rows = rows[order]
     return {
         "n_documents": len(dominant),
         "sampled": len(rows) < len(dominant),
         "grouped_by": ["label", "dominant topic"] if labels else ["dominant topic"],
-        "ids": [doc_ids[i] for i in rows],
+        "ids": [documents[i][0] for i in rows.tolist()],
         "topic": dominant[rows].tolist(),
         "label": [labels[i] for i in rows] if labels else None,
-        "weights": _round(weights[rows], 3),
+        "weights": _round(_rows_of(weights, rows), 3),
     }
 
 
-def _doc_map(weights, dominant, labels, doc_ids, texts, topic_xy) -> dict:
+def _rows_of(weights, rows) -> np.ndarray:
+    """``weights[rows]`` in float64 (rows sorted or not), also from a memory map."""
+    return np.asarray(weights[np.asarray(rows, dtype=np.int64)], dtype=np.float64)
+
+
+def _doc_map(weights, dominant, labels, rows, documents, topic_xy) -> dict:
     """Documents in 2-D: each at the mix of its topics' places on the intertopic map, so
     documents of one topic gather around it and mixed documents lie between their topics."""
-    rows = _stratified_sample(dominant, MAP_POINTS)
-    mix = np.clip(weights[rows], 0, None)
+    mix = np.clip(_rows_of(weights, rows), 0, None)
     sums = mix.sum(axis=1, keepdims=True)
     mix = np.divide(mix, sums, out=np.zeros_like(mix), where=sums > 0)
     xy = mix @ np.asarray(topic_xy, dtype=np.float64).reshape(-1, 2)
@@ -211,8 +243,8 @@ def _doc_map(weights, dominant, labels, doc_ids, texts, topic_xy) -> dict:
         "x": _round(xy[:, 0], 4), "y": _round(xy[:, 1], 4),
         "topic": dominant[rows].tolist(),
         "label": [labels[i] for i in rows] if labels else None,
-        "ids": [doc_ids[i] for i in rows],
-        "titles": [document_title(texts[i]) for i in rows],
+        "ids": [documents[i][0] for i in rows.tolist()],
+        "titles": [document_title(documents[i][1]) for i in rows.tolist()],
     }
 
 

@@ -3,6 +3,7 @@
 import json
 from functools import partial
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -626,3 +627,40 @@ def test_shrink_columns_packs_in_place_or_copies_a_view():
     assert big.shape == (12, 5) and big[11, 4] == 59
     same = np.ones((3, 2))
     assert _kernels.shrink_columns(same, 2) is same
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_every_model_declares_what_it_is(name):
+    cls = MODELS[name]
+    assert cls.input_kind in ("tfidf", "counts")
+    assert cls.doc_weights_kind in ("mixture", "coordinates")
+    params = cls().get_params()
+    assert cls.iteration_param is None or cls.iteration_param in params
+    assert isinstance(cls.maximize_objective, bool) and isinstance(cls.probabilistic, bool)
+    weights = cls.display_weights(np.array([[1.0, 3.0], [-1.0, 2.0], [0.0, 0.0]]))
+    if cls.doc_weights_kind == "mixture":
+        np.testing.assert_allclose(weights.sum(axis=1), [1.0, 1.0, 0.0])
+    else:
+        np.testing.assert_array_equal(weights, [[1.0, 3.0], [-1.0, 2.0], [0.0, 0.0]])
+
+
+def test_the_pipeline_fits_each_model_on_the_matrix_it_declares(monkeypatch):
+    """A model declaring counts gets the count matrix: the pipeline reads the declaration."""
+    from topicmf import load_corpus, pipeline
+
+    seen = {}
+
+    class CountNMF(NMF):
+        input_kind = "counts"
+
+        def fit(self, X, y=None):
+            seen["max"] = float(X.max())
+            return super().fit(X, y)
+
+    monkeypatch.setitem(MODELS, "countnmf", CountNMF)
+    root = Path(__file__).resolve().parents[1]
+    prepared = pipeline.prepare(load_corpus(root / "corpora" / "finance-politics-en"))
+    result = pipeline.fit_prepared(prepared, 2, model="countnmf")
+    assert seen["max"] == prepared.dtm.counts.max() > 1  # TF-IDF rows would be at most 1
+    assert result.analysis.info["model"]["input"] == "counts"
+    np.testing.assert_allclose(result.doc_weights.sum(axis=1), 1.0)

@@ -170,11 +170,13 @@ def _df_value(text: str):
 
 def _run_analyze(args) -> int:
     from .export import result_summary, write_outputs
+    from .models import MODELS
     from .pipeline import analyze_many
     from .tokenize import Tokenizer, read_word_file
 
     _check_topics(args.topics)
-    if args.background is not None and "plsa" not in args.model:
+    if args.background is not None and not any(
+            "background" in MODELS[name]().get_params() for name in args.model):
         raise InvalidParameterError("--background applies to PLSA only; add --model plsa "
                                     "(or a list with plsa) or leave --background out.")
     if args.background is not None and not 0 <= args.background < 1:

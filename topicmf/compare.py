@@ -23,7 +23,7 @@ from ._validation import check_choice, check_float, check_int
 from .corpus import Corpus
 from .errors import InvalidParameterError, TopicmfWarning, VocabularyError
 from .models import MODELS
-from .pipeline import DEFAULTS, INPUT_KIND
+from .pipeline import DEFAULTS
 from .tokenize import Tokenizer
 from .vectorize import DocTermMatrix, vectorize
 
@@ -34,7 +34,6 @@ __all__ = ["compare", "sweep", "plot_sweep", "Comparison", "SweepResult", "VARIA
 VARIANTS = {"lsa": ("lsa", {}), "nmf": ("nmf", {}),
             "nmf-kl": ("nmf", {"beta_loss": "kullback-leibler"}),
             "plsa": ("plsa", {}), "lda": ("lda", {})}
-PROBABILISTIC = ("plsa", "lda")
 #: Below this many stored entries, starting worker processes costs more than it saves.
 PARALLEL_NNZ = 200_000
 
@@ -92,7 +91,7 @@ def compare(corpus: Corpus, n_topics: int, models=("lsa", "nmf", "nmf-kl", "plsa
     jobs = []
     for name in models:
         jobs += _stability_jobs(name, n_topics, seeds, sample, data.dtm.n_docs)
-        if heldout > 0 and VARIANTS[name][0] in PROBABILISTIC:
+        if heldout > 0 and MODELS[VARIANTS[name][0]].probabilistic:
             jobs.append(_Job(name, n_topics, seeds[0], "heldout",
                              _split(data.dtm.n_docs, heldout, seeds[0])))
     done = _run_jobs(jobs, data.dtm, n_jobs)
@@ -303,7 +302,7 @@ def _fit_job(job: _Job, dtm: DocTermMatrix):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         kind, params = VARIANTS[job.name]
-        X = dtm.matrix_for(INPUT_KIND[kind])
+        X = dtm.matrix_for(MODELS[kind].input_kind)
         fit_rows = job.rows if job.rows is not None else np.arange(X.shape[0])
         model = MODELS[kind](job.n_topics, random_state=job.seed, **params)
         started = time.perf_counter()
@@ -334,9 +333,9 @@ def _metrics(data, fit, coherence, topics) -> dict:
     row = {measure: round(result.value, 4) for measure, result in coherence.items()}
     notes = [f"{m}: {n}" for m, result in coherence.items() for n in result.notes]
     row["diversity"] = round(evaluate.topic_diversity(topics, 25), 4)
-    X = data.dtm.matrix_for(INPUT_KIND[fit["kind"]])
+    X = data.dtm.matrix_for(MODELS[fit["kind"]].input_kind)
     model = fit["model"]
-    if fit["kind"] in PROBABILISTIC:
+    if MODELS[fit["kind"]].probabilistic:
         ll = evaluate.model_log_likelihood(model, X, fit["doc_topic"])
         row["log_likelihood"] = round(ll, 2)
         row["perplexity"] = round(float(np.exp(-ll / X.sum())), 2)

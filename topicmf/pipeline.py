@@ -28,8 +28,8 @@ from .vectorize import DocTermMatrix, Vocabulary, vectorize
 __all__ = ["Analysis", "Prepared", "TopicResult", "analyze", "analyze_many", "fit_prepared",
            "prepare", "INPUT_KIND", "DEFAULTS"]
 
-# Which matrix each model is fitted on: the probabilistic model needs counts.
-INPUT_KIND = {"lsa": "tfidf", "nmf": "tfidf", "plsa": "counts", "lda": "counts"}
+#: Which matrix each model is fitted on, as the model classes declare it (``input_kind``).
+INPUT_KIND = {name: cls.input_kind for name, cls in MODELS.items()}
 
 # sublinear_tf (1 + log tf) is off by default. On 20 Newsgroups it raised NMF's NPMI (0.219 ->
 # 0.254) but lowered agreement with the groups (NMI 0.525 -> 0.476), and by eye fewer topics were
@@ -72,11 +72,11 @@ class Analysis:
         document with none gets a zero row and ``known`` False.
         """
         counts, tfidf = self.vocabulary.transform(self.tokenizer.tokenize_many(texts))
-        matrix = counts if INPUT_KIND[self.model_name] == "counts" else tfidf
+        matrix = counts if self.model.input_kind == "counts" else tfidf
         known = np.diff(matrix.indptr) > 0
         vectors = np.zeros((matrix.shape[0], self.n_topics))
         if known.any():
-            vectors[known] = topic_weights(self.model_name, self.model.transform(matrix[known]))
+            vectors[known] = self.model.display_weights(self.model.transform(matrix[known]))
         return vectors, known
 
 
@@ -152,13 +152,10 @@ class TopicResult:
 
 
 def topic_weights(model_name: str, doc_topic: np.ndarray) -> np.ndarray:
-    """Document vectors as reported: NMF rows scaled to sum to 1 (a topic mixture), PLSA rows
-    already are P(topic|document), LSA coordinates as they are (they can be negative)."""
-    doc_topic = np.asarray(doc_topic, dtype=np.float64)
-    if model_name == "lsa":
-        return doc_topic
-    sums = doc_topic.sum(axis=1, keepdims=True)
-    return np.divide(doc_topic, sums, out=np.zeros_like(doc_topic), where=sums > 0)
+    """Document vectors as reported, as the model ``model_name`` declares them
+    (``display_weights``): NMF rows scaled to sum to 1 (a topic mixture), PLSA rows already
+    are P(topic|document), LSA coordinates as they are (they can be negative)."""
+    return MODELS[model_name].display_weights(doc_topic)
 
 
 @dataclass
@@ -205,8 +202,7 @@ def fit_prepared(prepared: Prepared, n_topics: int, *, model: str = DEFAULTS["mo
     corpus, dtm = prepared.corpus, prepared.dtm
     params = {"random_state": random_state}
     defaults = MODELS[model]().get_params()
-    # LDA (gensim) counts passes over the corpus where the others count iterations.
-    iterations = "max_iter" if "max_iter" in defaults else "passes" if "passes" in defaults else None
+    iterations = MODELS[model].iteration_param  # LDA (gensim) counts passes
     if max_iter is not None and iterations:
         params[iterations] = max_iter
     if background is not None and "background" in defaults:
@@ -216,7 +212,7 @@ def fit_prepared(prepared: Prepared, n_topics: int, *, model: str = DEFAULTS["mo
         params["callback"] = lambda n_iter, objective: progress("fit", n_iter, total)
     estimator = MODELS[model](n_topics, **params)
     step = time.perf_counter()
-    doc_topic = estimator.fit_transform(dtm.matrix_for(INPUT_KIND[model]))
+    doc_topic = estimator.fit_transform(dtm.matrix_for(estimator.input_kind))
     timings = {**prepared.timings, "fit": time.perf_counter() - step}
     if progress is not None and "callback" not in params:
         progress("fit", 1, 1)
@@ -236,7 +232,7 @@ def fit_prepared(prepared: Prepared, n_topics: int, *, model: str = DEFAULTS["mo
                    "labels": sorted(set(corpus.labels)) if corpus.labels else []},
         "vocabulary": {"n_terms": dtm.n_terms, "n_pruned": dtm.pruned_terms,
                        "nnz": int(dtm.counts.nnz), **dtm.vocabulary.settings},
-        "model": {"name": model, "n_topics": n_topics, "input": INPUT_KIND[model],
+        "model": {"name": model, "n_topics": n_topics, "input": estimator.input_kind,
                   "params": _json_params(estimator), "n_iter": int(estimator.n_iter_),
                   "objective": _last(estimator.history_)},
         "timings_s": {k: round(v, 4) for k, v in timings.items()},
@@ -245,7 +241,7 @@ def fit_prepared(prepared: Prepared, n_topics: int, *, model: str = DEFAULTS["mo
                         model=estimator, model_name=model, info=info)
     return TopicResult(analysis=analysis, corpus=corpus, dtm=dtm,
                        fitted_rows=prepared.fitted_rows,
-                       doc_weights=topic_weights(model, doc_topic), top_n=top_n)
+                       doc_weights=estimator.display_weights(doc_topic), top_n=top_n)
 
 
 def analyze(corpus: Corpus, n_topics: int, *, model: str = DEFAULTS["model"],

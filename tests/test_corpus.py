@@ -9,7 +9,7 @@ from pathlib import Path
 import opencc
 import pytest
 
-from topicmf.corpus import Corpus, decode_bytes, load_corpus
+from topicmf.corpus import Corpus, decode_bytes, load_corpus, stream_corpus
 from topicmf.errors import CorpusError, InvalidParameterError, TopicmfWarning
 
 from conftest import SHARED_CORPORA
@@ -493,3 +493,31 @@ def test_progress_is_reported_while_reading_a_folder(tmp_path):
     calls = []
     load_corpus(tmp_path, progress=lambda done, total: calls.append((done, total)))
     assert calls == [(0, 150), (100, 150), (150, 150)]
+
+
+# ---------------------------------------------------------------------------- streaming
+
+def test_stream_gives_load_corpus_documents_and_where_they_start(tmp_path):
+    path = write(tmp_path / "n.csv", 'id,text,label\na,"two\nlines",x\n\nb,one,y\nc,,z\nd,last,\n')
+    stream = stream_corpus(path)
+    docs = list(stream)
+    with pytest.warns(TopicmfWarning, match="empty 'text'"):
+        corpus = load_corpus(path)
+    assert [d.doc_id for d in docs] == corpus.ids and [d.text for d in docs] == corpus.texts
+    assert stream.final_labels([d.label for d in docs]) == corpus.labels == ["x", "y", ""]
+    assert [(d.file, d.line) for d in docs] == [(0, 2), (0, 5), (0, 7)]
+    assert stream.files == ["n.csv"] and stream.expected == 3
+    assert stream.skipped == [("c", "empty")] and len(stream.warnings) == 1
+    found = stream.read_at([("n.csv", 5)])
+    assert found[("n.csv", 5)].text == "one"
+
+
+def test_stream_of_a_folder_reads_files_again_one_by_one(tmp_path):
+    write(tmp_path / "f" / "sport" / "a.txt", "first\n\nthird\n")
+    write(tmp_path / "f" / "b.txt", "alone")
+    stream = stream_corpus(tmp_path / "f", lines=True)
+    docs = list(stream)
+    assert [(d.doc_id, d.label, d.file, d.line) for d in docs] == [
+        ("b.txt:1", None, 0, 1), ("sport/a.txt:1", "sport", 1, 1), ("sport/a.txt:3", "sport", 1, 3)]
+    assert stream.has_labels and stream.files == ["b.txt", "sport/a.txt"]
+    assert stream.read_at([("sport/a.txt", 3)])[("sport/a.txt", 3)].text == "third"

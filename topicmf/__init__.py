@@ -10,7 +10,8 @@ __version__ = "0.1.0"
 
 from .corpus import Corpus, load_corpus
 from .errors import (ConvergenceWarning, CorpusError, InvalidParameterError, ModelFileError,
-                     NotFittedError, OutputError, TopicmfError, TopicmfWarning, VocabularyError)
+                     NotFittedError, OutputError, ShardError, TopicmfError, TopicmfWarning,
+                     VocabularyError)
 from .io import load_analysis, save_analysis
 from .models import LSA, NMF, PLSA
 from .pipeline import Analysis, TopicResult, analyze
@@ -21,5 +22,6 @@ __all__ = [
     "Analysis", "Corpus", "DocTermMatrix", "LSA", "NMF", "PLSA", "TopicResult", "Tokenizer",
     "Vocabulary", "analyze", "load_analysis", "load_corpus", "save_analysis", "vectorize",
     "ConvergenceWarning", "CorpusError", "InvalidParameterError", "ModelFileError",
-    "NotFittedError", "OutputError", "TopicmfError", "TopicmfWarning", "VocabularyError",
+    "NotFittedError", "OutputError", "ShardError", "TopicmfError", "TopicmfWarning",
+    "VocabularyError",
 ]

@@ -134,10 +134,11 @@ def _build_parser() -> argparse.ArgumentParser:
     factorize.add_argument("--seed", type=int, default=0)
     factorize.set_defaults(run=_run_factorize)
 
-    from . import _cli_complete, _cli_evaluate, _cli_report
+    from . import _cli_build, _cli_complete, _cli_evaluate, _cli_report
     _cli_report.add_parser(commands, common)
     _cli_evaluate.add_parser(commands, common)
     _cli_complete.add_parser(commands, common)
+    _cli_build.add_parser(commands, common)
     return parser
 
 

@@ -7,7 +7,9 @@ one line and exits with status 1. Anything else is a bug in topicmf.
 
     TopicmfError
      ├── CorpusError            no documents; unreadable, undecodable or binary file (names the file)
-     │    └── VocabularyError   nothing left after stopwords / pruning (says which knob to turn)
+     │    ├── VocabularyError   nothing left after stopwords / pruning (says which knob to turn)
+     │    └── ShardError        a shard folder with a missing, truncated or changed shard, or a
+     │                          manifest that does not match its shards (says how to rebuild)
      ├── InvalidParameterError  (also ValueError) a parameter out of its range
      ├── NotFittedError         (also ValueError, AttributeError) the model has not been fitted
      ├── ModelFileError         missing, truncated, tampered or wrong-version model file
@@ -23,6 +25,7 @@ __all__ = [
     "TopicmfError",
     "CorpusError",
     "VocabularyError",
+    "ShardError",
     "InvalidParameterError",
     "NotFittedError",
     "ModelFileError",
@@ -42,6 +45,10 @@ class CorpusError(TopicmfError):
 
 class VocabularyError(CorpusError):
     """No terms are left after stopwords and pruning."""
+
+
+class ShardError(CorpusError):
+    """A shard folder cannot be read as written: names the file and how to rebuild it."""
 
 
 class InvalidParameterError(TopicmfError, ValueError):

@@ -1,0 +1,165 @@
+"""``topicmf build-matrix``: vectorize a corpus larger than memory into a folder of shards."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from contextlib import contextmanager
+
+from .errors import InvalidParameterError
+
+NAME = "build-matrix"
+
+
+def add_parser(commands, common) -> None:
+    """Register ``topicmf build-matrix`` on the subparsers object ``commands``."""
+    from .cli import _df_value
+
+    parser = commands.add_parser(
+        NAME, parents=[common], help="vectorize a large corpus into a folder of shards",
+        description="Read a corpus as a stream, count and weight its terms (counts and TF-IDF, "
+                    "as analyze does) and write them into a folder of shards, which "
+                    "'topicmf analyze DIR' fits from one shard at a time.")
+    parser.add_argument("path", metavar="PATH",
+                        help="folder of .txt files, .csv, .jsonl(.gz) or .txt")
+    parser.add_argument("--out", required=True, metavar="DIR",
+                        help="shard folder to write (an earlier shard folder there is replaced)")
+    parser.add_argument("--shard-docs", type=int, default=20000, metavar="N",
+                        help="documents in a shard (default: 20000)")
+    parser.add_argument("--min-df", type=_df_value, default=2, metavar="N|F",
+                        help="drop terms in fewer documents than N, or a share F (default: 2)")
+    parser.add_argument("--max-df", type=_df_value, default=0.5, metavar="N|F",
+                        help="drop terms in more than a share F or N documents (default: 0.5)")
+    parser.add_argument("--max-terms", type=int, metavar="N",
+                        help="keep only the N most frequent terms")
+    parser.add_argument("--sublinear-tf", action=argparse.BooleanOptionalAction, default=False,
+                        help="use 1 + log(tf) in TF-IDF (default: off)")
+    parser.add_argument("--lang", default="auto", choices=["auto", "en", "zh"],
+                        help="language of the documents (default: auto, per document)")
+    parser.add_argument("--stopwords", metavar="FILE", action="append", default=[],
+                        help="extra stopwords, one a line (repeatable)")
+    parser.add_argument("--userdict", metavar="FILE", action="append", default=[],
+                        help="extra Chinese words, one a line (repeatable)")
+    parser.add_argument("--jobs", type=int, metavar="N",
+                        help="tokenizing processes (default: every CPU once the corpus passes "
+                             "2 M characters)")
+    group = parser.add_argument_group("reading the corpus")
+    group.add_argument("--text-column", default="text", metavar="NAME",
+                       help="csv/jsonl column holding the text (default: text)")
+    group.add_argument("--id-column", metavar="NAME", help="csv/jsonl column with document ids")
+    group.add_argument("--label-column", metavar="NAME",
+                       help="csv/jsonl column with labels (default: 'label' if present)")
+    group.add_argument("--lines", action="store_true",
+                       help="read .txt files as one document per line")
+    group.add_argument("--encoding", metavar="NAME",
+                       help="decode files with this encoding instead of detecting "
+                            "UTF-8 / GB18030 / Big5")
+    parser.set_defaults(run=run)
+
+
+def run(args) -> int:
+    """Build the shards and print what was written."""
+    from .build import build_matrix
+    from .tokenize import Tokenizer, read_word_file
+
+    if args.shard_docs < 1:
+        raise InvalidParameterError(f"--shard-docs must be at least 1; got {args.shard_docs}.")
+    if args.jobs is not None and args.jobs < 1:
+        raise InvalidParameterError(f"--jobs must be at least 1; got {args.jobs}.")
+    if args.max_terms is not None and args.max_terms < 1:
+        raise InvalidParameterError(f"--max-terms must be at least 1; got {args.max_terms}.")
+    tokenizer = Tokenizer(
+        args.lang,
+        stopwords=[w for f in args.stopwords for w in read_word_file(f)],
+        userdict=[w for f in args.userdict for w in read_word_file(f)])
+    start = time.perf_counter()
+    with _progress(args) as progress:
+        shards = build_matrix(
+            args.path, args.out, shard_docs=args.shard_docs, tokenizer=tokenizer,
+            min_df=args.min_df, max_df=args.max_df, max_terms=args.max_terms,
+            sublinear_tf=args.sublinear_tf, text_column=args.text_column,
+            id_column=args.id_column, label_column=args.label_column, lines=args.lines,
+            encoding=args.encoding, n_jobs=args.jobs, progress=progress)
+    summary = _summary(shards, time.perf_counter() - start)
+    if args.json:
+        json.dump(summary, sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    elif not args.quiet:
+        print(_describe(summary))
+    return 0
+
+
+def _summary(shards, seconds: float) -> dict:
+    manifest = shards.manifest
+    size = sum(entry["bytes"] for entry in manifest["shards"])
+    size += (shards.folder / "manifest.json").stat().st_size
+    return {
+        "folder": str(shards.folder), "source": manifest["source"]["path"],
+        "name": manifest["source"]["name"], "n_documents_read": manifest["n_documents_read"],
+        "n_docs": shards.n_docs, "n_excluded": manifest["excluded"]["count"],
+        "excluded": manifest["excluded"]["first"], "n_skipped_files": manifest["skipped"]["count"],
+        "n_terms": shards.n_terms, "nnz": shards.nnz, "n_shards": shards.n_shards,
+        "shard_docs": max(stop - start for start, stop in shards.row_ranges),
+        "bytes": size, "seconds": round(seconds, 2), "labels": manifest["labels"],
+        "vectorizer": manifest["vectorizer"], "tokenizer": manifest["tokenizer"],
+        "timings_s": manifest.get("timings_s", {})}
+
+
+def _describe(s: dict) -> str:
+    excluded = (f" ({s['n_excluded']:,} excluded: no term left after stopwords and pruning)"
+                if s["n_excluded"] else "")
+    skipped = f"; {s['n_skipped_files']:,} files skipped" if s["n_skipped_files"] else ""
+    labels = f", {len(s['labels'])} labels" if s["labels"] else ""
+    shards = "1 shard" if s["n_shards"] == 1 else \
+        f"{s['n_shards']:,} shards of up to {s['shard_docs']:,} documents"
+    return (f"{s['name']}: {s['n_documents_read']:,} documents read, {s['n_docs']:,} in the "
+            f"shards{excluded}{labels}{skipped}; {s['n_terms']:,} terms, {s['nnz']:,} non-zeros "
+            f"in {shards}, {_size(s['bytes'])} on disk; {s['seconds']:.1f} s.\n"
+            f"Shards: {s['folder']}")
+
+
+def _size(n: int) -> str:
+    if n < 1000:
+        return f"{n} bytes"
+    for unit in ("KB", "MB", "GB"):
+        n /= 1000
+        if n < 1000 or unit == "GB":
+            return f"{n:.1f} {unit}"
+
+
+@contextmanager
+def _progress(args):
+    """A progress callback: a tqdm bar per stage on an interactive terminal, JSON lines on
+    stderr with --json, nothing with --quiet."""
+    if args.quiet:
+        yield None
+        return
+    if args.json:
+        def report(stage, done, total):  # called once a chunk or block, not per document
+            print(json.dumps({"stage": stage, "done": done, "total": total}),
+                  file=sys.stderr, flush=True)
+        yield report
+        return
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    bars = {}
+
+    def report(stage, done, total):
+        bar = bars.get(stage)
+        if bar is None:
+            for finished in bars.values():
+                finished.close()
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit="doc", leave=False,
+                                     file=sys.stderr)
+        bar.update(done - bar.n)
+
+    try:
+        yield report
+    finally:
+        for bar in bars.values():
+            bar.close()

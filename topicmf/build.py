@@ -1,0 +1,431 @@
+"""Vectorize a corpus larger than memory into a shard folder (see :mod:`topicmf.shards`).
+
+    shards = build_matrix("news.jsonl.gz", "shards/", shard_docs=20000)
+
+Two passes, with the same vocabulary, counts and TF-IDF as ``prepare(load_corpus(path))``:
+
+1. The documents are read as a stream and tokenized in chunks (in worker processes once the
+   corpus is large), and every token's document frequency and total count are counted
+   exactly: per chunk, then summed. Each document's tokens go, as integer ids with their
+   counts, to a spill file in the staging folder, so pass 2 does not tokenize again.
+2. The vocabulary is pruned as :func:`topicmf.vectorize.vectorize` prunes it; the spill is read
+   back and written as shards of ``shard_docs`` documents, counts and TF-IDF. Documents with
+   no term left are left out and named in a warning.
+
+Memory: bounded are the texts (a chunk of up to 500 documents per worker, at most two chunks
+per worker in flight) and pass 2 (one shard, plus one block of the spill). What grows is the
+token table (each distinct token with its document frequency and total count: it grows with
+the vocabulary before pruning, not with the number of documents), the set of document ids when
+they come from a column (to check they are unique), and for a folder the list of its files.
+Disk: the spill, about 8 bytes for each distinct token of each document plus the ids, beside
+the output until the build ends.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import shutil
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from . import tokenize as _tokenize
+from ._validation import check_int
+from .corpus import stream_corpus
+from .errors import InvalidParameterError, OutputError, TopicmfWarning, VocabularyError
+from .shards import ShardSet, new_manifest, staged_folder, write_manifest, write_shard
+from .vectorize import Vocabulary, _check_df, _tfidf_transformer
+
+__all__ = ["build_matrix"]
+
+_CHUNK_DOCS = 500
+_CHUNK_CHARS = 1_000_000
+_IN_FLIGHT_PER_JOB = 2
+_BLOCK_DOCS = 4096  # documents read back from the spill at a time
+_SHOWN = 20  # excluded documents named in the manifest
+
+
+def build_matrix(path, out, *, shard_docs=20000, tokenizer=None, min_df=2, max_df=0.5,
+                 max_terms=None, sublinear_tf=False, text_column="text", id_column=None,
+                 label_column=None, lines=False, encoding=None, n_jobs=None,
+                 progress=None) -> ShardSet:
+    """Read the corpus at ``path`` (any input of :func:`topicmf.load_corpus`) as a stream and
+    write its counts and TF-IDF into the shard folder ``out``; return it opened.
+
+    The vectorizer settings are those of :func:`topicmf.vectorize.vectorize`. ``n_jobs``:
+    worker processes for tokenizing (None: this process until 2 M characters have been read,
+    then every CPU; 1: always this process). ``progress(stage, done, total)`` is called with
+    stage "read" (pass 1, documents read; total None when unknown) and "write" (pass 2).
+    ``out`` is written all at once: a failed or interrupted build leaves nothing there and an
+    earlier shard folder as it was; a folder that is not a shard folder is refused.
+    """
+    shard_docs = check_int(shard_docs, "shard_docs", low=1, owner="build_matrix")
+    min_df, max_df = _check_df(min_df, "min_df"), _check_df(max_df, "max_df")
+    max_terms = check_int(max_terms, "max_terms", low=1, owner="build_matrix", allow_none=True)
+    n_jobs = check_int(n_jobs, "n_jobs", low=1, high=1024, owner="build_matrix",
+                       allow_none=True)
+    if not isinstance(sublinear_tf, bool):
+        raise InvalidParameterError(f"The 'sublinear_tf' parameter of build_matrix must be a "
+                                    f"bool. Got {sublinear_tf!r} instead.")
+    tokenizer = tokenizer if tokenizer is not None else _tokenize.Tokenizer()
+    stream = stream_corpus(path, text_column=text_column, id_column=id_column,
+                           label_column=label_column, lines=lines, encoding=encoding,
+                           owner="build_matrix")
+    out = Path(out)
+    _check_output(Path(path), out)
+    report = progress or (lambda stage, done, total: None)
+    timings = {}
+    with staged_folder(out) as staging:
+        spill = _Spill(staging / ".spill")
+        start = time.perf_counter()
+        try:
+            tokens, n_read = _first_pass(stream, tokenizer, n_jobs, spill, report)
+        finally:
+            spill.close()
+            for message in stream.warnings:
+                warnings.warn(message, TopicmfWarning, stacklevel=2)
+        timings["read"] = time.perf_counter() - start
+        start = time.perf_counter()
+        vocabulary, remap, pruned = _prune(tokens, n_read, min_df=min_df, max_df=max_df,
+                                           max_terms=max_terms, sublinear_tf=sublinear_tf)
+        del tokens
+        timings["prune"] = time.perf_counter() - start
+        start = time.perf_counter()
+        manifest = new_manifest(
+            vocabulary, tokenizer.get_config(), n_documents_read=n_read, pruned_terms=pruned,
+            source={"path": str(path), "resolved": str(Path(path).resolve()),
+                    "kind": stream.kind, "name": stream.name, "text_column": text_column,
+                    "id_column": id_column, "label_column": label_column, "lines": lines,
+                    "encoding": encoding},
+            source_files=stream.files,
+            skipped={"count": len(stream.skipped),
+                     "first": [list(item) for item in stream.skipped[:_SHOWN]]})
+        writer = _ShardWriter(staging, vocabulary, shard_docs, manifest["build"],
+                              stream.has_labels)
+        _second_pass(spill, remap, writer, n_read, report)
+        shutil.rmtree(spill.folder)
+        if writer.written == 0:
+            raise VocabularyError("After pruning, every document is empty; try a lower --min-df "
+                                  "or a higher --max-df.")
+        _warn_excluded(writer.excluded, writer.n_excluded)
+        timings["write"] = time.perf_counter() - start
+        manifest.update(
+            labels=sorted(writer.label_set) if stream.has_labels else None,
+            excluded={"count": writer.n_excluded, "first": writer.excluded[:_SHOWN]},
+            timings_s={name: round(seconds, 3) for name, seconds in timings.items()})
+        write_manifest(staging, manifest, writer.entries)
+    return ShardSet.open(out, verify=False)
+
+
+def _check_output(path: Path, out: Path) -> None:
+    source, target = path.resolve(), out.resolve()
+    if target == source or source in target.parents:
+        raise OutputError(f"--out {out} is the input or inside it ({path}); choose a folder "
+                          f"outside the input for the shards.")
+    if target in source.parents:
+        raise OutputError(f"the input {path} is inside --out {out}, which the shards would "
+                          f"replace; choose another folder.")
+
+
+# ---------------------------------------------------------------------------- pass 1
+
+class _TokenTable:
+    """Every distinct token seen so far, with its exact document frequency and total count."""
+
+    def __init__(self):
+        self.ids: dict[str, int] = {}
+        self.df = np.zeros(1024, dtype=np.int64)
+        self.total = np.zeros(1024, dtype=np.int64)
+
+    def add(self, terms: list[str], columns: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """Count a chunk given in its own token ids; return its columns as table ids."""
+        ids = self.ids
+        table_ids = np.fromiter((ids.setdefault(term, len(ids)) for term in terms),
+                                dtype=np.int64, count=len(terms))
+        n = len(ids)
+        if n > len(self.df):
+            size = max(n, 2 * len(self.df))
+            self.df = np.concatenate([self.df, np.zeros(size - len(self.df), np.int64)])
+            self.total = np.concatenate([self.total, np.zeros(size - len(self.total), np.int64)])
+        columns = table_ids[columns]
+        self.df[:n] += np.bincount(columns, minlength=n)
+        # Float sums of a chunk's small integer counts are exact.
+        self.total[:n] += np.bincount(columns, weights=counts, minlength=n).astype(np.int64)
+        return columns
+
+
+def _count_chunk(token_lists: list[list[str]]):
+    """A chunk's distinct tokens and its rows in their ids: (terms, indptr, columns, counts),
+    columns sorted within each row."""
+    local: dict[str, int] = {}
+    setdefault = local.setdefault
+    flat = [setdefault(token, len(local)) for tokens in token_lists for token in tokens]
+    n_docs, n_local = len(token_lists), len(local)
+    indptr = np.zeros(n_docs + 1, dtype=np.int64)
+    if not flat:
+        return [], indptr, np.zeros(0, np.int32), np.zeros(0, np.int32)
+    lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=n_docs)
+    rows = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
+    keys, counts = np.unique(rows * n_local + np.asarray(flat, dtype=np.int64),
+                             return_counts=True)
+    rows, columns = np.divmod(keys, n_local)
+    np.cumsum(np.bincount(rows, minlength=n_docs), out=indptr[1:])
+    return list(local), indptr, columns.astype(np.int32), counts.astype(np.int32)
+
+
+def _tokenize_and_count(texts: list[str]):
+    """Runs in a worker process set up by topicmf.tokenize._init_worker."""
+    return _count_chunk(_tokenize._tokenize_chunk(texts))
+
+
+class _Spill:
+    """Each document's token ids and counts, and its id, label and place, in files read back
+    in order by pass 2."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        folder.mkdir()
+        self._files = {name: open(folder / name, "wb")
+                       for name in ("lengths", "columns", "counts", "docs")}
+
+    def write(self, meta, indptr: np.ndarray, columns: np.ndarray, counts: np.ndarray) -> None:
+        np.diff(indptr).astype(np.int64).tofile(self._files["lengths"])
+        columns.astype(np.int32).tofile(self._files["columns"])
+        counts.astype(np.int32).tofile(self._files["counts"])
+        self._files["docs"].write("".join(json.dumps(m) + "\n" for m in meta).encode("ascii"))
+
+    def close(self) -> None:
+        for handle in self._files.values():
+            handle.close()
+
+    def blocks(self, size: int):
+        """Yield (lengths, columns, counts, meta) for ``size`` documents at a time."""
+        names = ("lengths", "columns", "counts", "docs")
+        files = {name: open(self.folder / name, "rb") for name in names}
+        try:
+            while True:
+                lengths = np.fromfile(files["lengths"], dtype=np.int64, count=size)
+                if not len(lengths):
+                    return
+                n = int(lengths.sum())
+                columns = np.fromfile(files["columns"], dtype=np.int32, count=n)
+                counts = np.fromfile(files["counts"], dtype=np.int32, count=n)
+                meta = [json.loads(files["docs"].readline()) for _ in range(len(lengths))]
+                yield lengths, columns, counts, meta
+        finally:
+            for handle in files.values():
+                handle.close()
+
+
+def _first_pass(stream, tokenizer, n_jobs, spill: _Spill, report):
+    table = _TokenTable()
+    n_read = 0
+    for meta, (terms, indptr, columns, counts) in _counted_chunks(stream, tokenizer, n_jobs):
+        spill.write(meta, indptr, table.add(terms, columns, counts), counts)
+        n_read += len(meta)
+        report("read", n_read, stream.expected)
+    tokens = list(table.ids)
+    return (tokens, table.df[:len(tokens)], table.total[:len(tokens)]), n_read
+
+
+def _chunks(stream):
+    texts, meta, chars = [], [], 0
+    for doc in stream:
+        texts.append(doc.text)
+        meta.append((doc.doc_id, doc.label, doc.file, doc.line))
+        chars += len(doc.text)
+        if len(texts) >= _CHUNK_DOCS or chars >= _CHUNK_CHARS:
+            yield texts, meta, chars
+            texts, meta, chars = [], [], 0
+    if texts:
+        yield texts, meta, chars
+
+
+def _counted_chunks(stream, tokenizer, n_jobs):
+    """Yield (meta, counted chunk) in input order: in this process, or in worker processes
+    with a few chunks in flight, so that the reader never runs far ahead of them."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool, in_flight, chars = None, collections.deque(), 0
+    try:
+        for texts, meta, size in _chunks(stream):
+            chars += size
+            if pool is None:
+                jobs = _jobs(n_jobs, chars)
+                if jobs > 1:
+                    pool = ProcessPoolExecutor(jobs, mp_context=_tokenize._process_context(),
+                                               initializer=_tokenize._init_worker,
+                                               initargs=(tokenizer.get_config(), tokenizer.engine))
+                    limit = _IN_FLIGHT_PER_JOB * jobs
+            if pool is None:
+                if chars > _tokenize._COMPILED_MIN_CHARS:
+                    tokenizer._start_compiled()
+                yield meta, _count_chunk([tokenizer(text) for text in texts])
+                continue
+            in_flight.append((meta, pool.submit(_tokenize_and_count, texts)))
+            while len(in_flight) >= limit:
+                done_meta, future = in_flight.popleft()
+                yield done_meta, future.result()
+        while in_flight:
+            done_meta, future = in_flight.popleft()
+            yield done_meta, future.result()
+    except BaseException:
+        if pool is not None:  # on an error or Ctrl-C, do not wait for the queued chunks
+            pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    if pool is not None:
+        pool.shutdown()
+
+
+def _jobs(n_jobs: int | None, chars: int) -> int:
+    """Worker processes to start now (1: stay in this process for the time being)."""
+    if n_jobs is not None:
+        return n_jobs
+    # As in Tokenizer.tokenize_many: workers take a second or two to start.
+    return _tokenize._available_cpus() if chars > _tokenize._PARALLEL_MIN_CHARS else 1
+
+
+# ---------------------------------------------------------------------------- pruning
+
+def _prune(tokens, n_docs: int, *, min_df, max_df, max_terms, sublinear_tf):
+    """The kept terms, as vectorize() keeps them: (Vocabulary, table id -> term index or -1,
+    number of tokens pruned)."""
+    names, df, total = tokens
+    if n_docs == 0:
+        raise VocabularyError("There are no documents to vectorize.")
+    if not names:
+        raise VocabularyError(
+            "No terms are left after tokenization: every document is empty or all stopwords; "
+            "check --lang and --stopwords.")
+    low = min_df if isinstance(min_df, int) else int(np.ceil(min_df * n_docs))
+    high = max_df if isinstance(max_df, int) else int(np.floor(max_df * n_docs))
+    if high < low:
+        raise VocabularyError(
+            f"max_df={max_df} keeps terms in at most {high} of the {n_docs} documents, fewer than "
+            f"min_df={min_df} requires; lower --min-df or raise --max-df.")
+    # scikit-learn's CountVectorizer: terms in sorted order; document counts compared with
+    # max_df and min_df as it computes them; with max_features, the most frequent terms by
+    # its own argsort of the negated totals, whose order among ties this reproduces.
+    order = np.array(sorted(range(len(names)), key=names.__getitem__), dtype=np.int64)
+    dfs, tfs = df[order], total[order]
+    mask = np.ones(len(order), dtype=bool)
+    mask &= dfs <= (max_df if isinstance(max_df, int) else max_df * n_docs)
+    mask &= dfs >= (min_df if isinstance(min_df, int) else min_df * n_docs)
+    if max_terms is not None and mask.sum() > max_terms:
+        keep = np.zeros(len(order), dtype=bool)
+        keep[np.where(mask)[0][(-tfs[mask]).argsort()[:max_terms]]] = True
+        mask = keep
+    kept = np.where(mask)[0]
+    if len(kept) == 0:
+        raise VocabularyError(
+            f"After pruning, no terms remain (min_df={min_df}, max_df={max_df}, {n_docs} "
+            f"documents); try a lower --min-df or a higher --max-df.")
+    remap = np.full(len(order), -1, dtype=np.int64)
+    remap[order[kept]] = np.arange(len(kept))
+    settings = {"min_df": min_df, "max_df": max_df, "max_terms": max_terms,
+                "sublinear_tf": bool(sublinear_tf), "norm": "l2", "smooth_idf": True}
+    terms = np.asarray([names[i] for i in order[kept]], dtype=str)
+    return Vocabulary(terms=terms, idf=_smooth_idf(dfs[kept], n_docs), settings=settings), \
+        remap, len(names) - len(kept)
+
+
+def _smooth_idf(df: np.ndarray, n_docs: int) -> np.ndarray:
+    """scikit-learn's TfidfTransformer.fit with smooth_idf, step by step, for the same bits."""
+    df = df.astype(np.float64)
+    df += 1.0
+    idf = np.full_like(df, fill_value=n_docs + 1, dtype=np.float64)
+    idf /= df
+    np.log(idf, out=idf)
+    idf += 1.0
+    return idf
+
+
+# ---------------------------------------------------------------------------- pass 2
+
+class _ShardWriter:
+    """Collects non-empty rows and writes a shard each time ``shard_docs`` are there."""
+
+    def __init__(self, folder: Path, vocabulary: Vocabulary, shard_docs: int, build: str,
+                 has_labels: bool):
+        self.folder, self.shard_docs, self.build = folder, shard_docs, build
+        self.n_terms = len(vocabulary)
+        self.transformer = _tfidf_transformer(vocabulary.settings, vocabulary.idf)
+        self.has_labels = has_labels
+        self.entries: list[dict] = []
+        self.written = 0
+        self.excluded: list[str] = []
+        self.n_excluded = 0
+        self.label_set: set[str] = set()
+        self._rows: list[np.ndarray] = []     # row lengths of the pending pieces
+        self._columns: list[np.ndarray] = []
+        self._counts: list[np.ndarray] = []
+        self._meta: list = []
+
+    def add(self, lengths, columns, counts, meta) -> None:
+        empty = np.flatnonzero(lengths == 0)
+        if len(empty):
+            self.n_excluded += len(empty)
+            room = _SHOWN - len(self.excluded)
+            self.excluded += [meta[i][0] for i in empty[:max(room, 0)]]
+        keep = lengths > 0
+        self._rows.append(lengths[keep])
+        self._columns.append(columns)
+        self._counts.append(counts)
+        self._meta += [m for m, k in zip(meta, keep) if k]
+        while len(self._meta) >= self.shard_docs:
+            self._write(self.shard_docs)
+
+    def finish(self) -> None:
+        if self._meta:
+            self._write(len(self._meta))
+
+    def _write(self, n: int) -> None:
+        lengths = np.concatenate(self._rows)
+        columns, counts = np.concatenate(self._columns), np.concatenate(self._counts)
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(lengths[:n], out=indptr[1:])
+        nnz = int(indptr[-1])
+        shard = sp.csr_array((n, self.n_terms), dtype=np.int64)
+        shard.data, shard.indices, shard.indptr = counts[:nnz].astype(np.int64), columns[:nnz], \
+            indptr
+        shard.has_sorted_indices = True
+        tfidf = self.transformer.transform(shard)
+        meta = self._meta[:n]
+        labels = (["" if m[1] is None else m[1] for m in meta] if self.has_labels else None)
+        if labels is not None:
+            self.label_set.update(labels)
+        self.entries.append(write_shard(
+            self.folder, len(self.entries), shard, tfidf, [m[0] for m in meta], labels,
+            ([m[2] for m in meta], [m[3] for m in meta]), first_doc=self.written,
+            build=self.build))
+        self.written += n
+        self._rows, self._columns, self._counts = [lengths[n:]], [columns[nnz:]], [counts[nnz:]]
+        self._meta = self._meta[n:]
+
+
+def _second_pass(spill: _Spill, remap: np.ndarray, writer: _ShardWriter, n_read: int,
+                 report) -> None:
+    done = 0
+    for lengths, columns, counts, meta in spill.blocks(_BLOCK_DOCS):
+        columns = remap[columns]
+        kept = columns >= 0
+        rows = np.repeat(np.arange(len(lengths)), lengths)[kept]
+        columns, counts = columns[kept], counts[kept]
+        # Table ids are in order of first appearance; term indices must be sorted in a row.
+        order = np.lexsort((columns, rows))
+        writer.add(np.bincount(rows, minlength=len(lengths)), columns[order].astype(np.int32),
+                   counts[order], meta)
+        done += len(lengths)
+        report("write", done, n_read)
+    writer.finish()
+
+
+def _warn_excluded(first: list[str], count: int) -> None:
+    if count:
+        shown = ", ".join(first[:3]) + (", ..." if count > 3 else "")
+        warnings.warn(f"{count} document(s) have no term left after stopwords and pruning and "
+                      f"are left out of the shards: {shown}", TopicmfWarning, stacklevel=3)

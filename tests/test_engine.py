@@ -51,6 +51,22 @@ def test_tree_sum_adds_pairwise_in_a_fixed_order():
     assert tree_sum([]) is None
 
 
+def test_tree_sum_as_the_blocks_come_is_the_level_by_level_order():
+    def level_by_level(values):
+        while len(values) > 1:
+            values = [f"({values[i]}+{values[i + 1]})" if i + 1 < len(values) else values[i]
+                      for i in range(0, len(values), 2)]
+        return values[0]
+
+    class Text(str):
+        def __add__(self, other):
+            return Text(f"({self}+{other})")
+
+    for n in range(1, 40):
+        names = [Text(str(i)) for i in range(n)]
+        assert tree_sum(names) == level_by_level([str(i) for i in range(n)]), n
+
+
 def test_block_seeds_depend_on_the_seed_and_the_block_only():
     a = block_seed(7, 3).uniform(size=4)
     np.testing.assert_array_equal(a, block_seed(7, 3).uniform(size=4))

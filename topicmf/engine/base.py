@@ -148,16 +148,38 @@ def add_stats(a, b):
     return a + b
 
 
-def tree_sum(values: list):
-    """The statistics of the blocks added pairwise, (0 + 1) + (2 + 3), ..., level by level:
-    the same order wherever they were computed."""
-    values = list(values)
-    if not values:
-        return None
-    while len(values) > 1:
-        values = [add_stats(values[i], values[i + 1]) if i + 1 < len(values) else values[i]
-                  for i in range(0, len(values), 2)]
-    return values[0]
+class TreeSum:
+    """Adds the blocks' statistics as they come, in :func:`tree_sum`'s order, holding at most
+    one partial sum per level (log2 of the blocks), never every block's at once."""
+
+    def __init__(self):
+        self._stack: list[tuple[int, object]] = []  # (level, partial sum), levels falling
+
+    def add(self, value) -> None:
+        level = 0
+        while self._stack and self._stack[-1][0] == level:
+            value = add_stats(self._stack.pop()[1], value)
+            level += 1
+        self._stack.append((level, value))
+
+    def result(self):
+        """The sum: the partial sums left are added from the right (the last, unpaired
+        blocks first), which is where the level-by-level order puts them."""
+        if not self._stack:
+            return None
+        total = self._stack[-1][1]
+        for _, value in reversed(self._stack[:-1]):
+            total = add_stats(value, total)
+        return total
+
+
+def tree_sum(values) -> object:
+    """The statistics of the blocks added pairwise, (0 + 1) + (2 + 3), ..., level by level,
+    an unpaired last one carried up: the same order wherever they were computed."""
+    total = TreeSum()
+    for value in values:
+        total.add(value)
+    return total.result()
 
 
 def block_seed(seed: int, index: int) -> np.random.Generator:

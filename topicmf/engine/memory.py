@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .base import Block, BlockContext, BlockSource, even_blocks, tree_sum
+from .base import Block, BlockContext, BlockSource, TreeSum, even_blocks
 
 
 class InMemoryBlocks(BlockSource):
@@ -51,12 +51,12 @@ class InMemoryBlocks(BlockSource):
 
     def map_reduce(self, step, *shared):
         fused = self.fused
-        results = []
+        total = TreeSum()
         for block in self.blocks:
             local = {name: array[block.start:block.stop] for name, array in self._arrays.items()}
             ctx = BlockContext(block, local, self._caches[block.index], fused)
-            results.append(step(ctx, self._rows(block), *shared))
-        return tree_sum(results)
+            total.add(step(ctx, self._rows(block), *shared))
+        return total.result()
 
     def allocate(self, name, width, dtype, fill=0.0):
         shape = (self.shape[0], int(width))

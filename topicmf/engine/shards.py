@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import OutputError
-from .base import Block, BlockContext, BlockSource, tree_sum
+from .base import Block, BlockContext, BlockSource, TreeSum
 
 
 class ShardBlocks(BlockSource):
@@ -66,7 +66,7 @@ class ShardBlocks(BlockSource):
 
     # ------------------------------------------------------------ interface
     def map_reduce(self, step, *shared):
-        results = []
+        total = TreeSum()
         ahead = self._reader.submit(self._read_block, 0) if self.blocks else None
         for block in self.blocks:
             X = ahead.result()
@@ -74,11 +74,11 @@ class ShardBlocks(BlockSource):
                      if block.index + 1 < len(self.blocks) else None)
             local = {name: np.load(self._file(name, block.index), allow_pickle=False)
                      for name in self._arrays}
-            results.append(step(BlockContext(block, local, {}, self.fused), X, *shared))
+            total.add(step(BlockContext(block, local, {}, self.fused), X, *shared))
             for name, rows in local.items():
                 np.save(self._file(name, block.index), rows, allow_pickle=False)
             del X, local
-        return tree_sum(results)
+        return total.result()
 
     def allocate(self, name, width, dtype, fill=0.0):
         dtype = np.dtype(dtype)

@@ -57,9 +57,10 @@ def build_matrix(path, out, *, shard_docs=20000, tokenizer=None, min_df=2, max_d
     write its counts and TF-IDF into the shard folder ``out``; return it opened.
 
     The vectorizer settings are those of :func:`topicmf.vectorize.vectorize`. ``n_jobs``:
-    worker processes for tokenizing (None: this process until 2 M characters have been read,
-    then every CPU; 1: always this process). ``progress(stage, done, total)`` is called with
-    stage "read" (pass 1, documents read; total None when unknown) and "write" (pass 2).
+    worker processes for tokenizing (None: every CPU for a large input, from the start when
+    its size on disk shows it, else once 2 M characters have been read; 1: always this
+    process). ``progress(stage, done, total)`` is called with stage "read" (pass 1, documents
+    read; total None when unknown) and "write" (pass 2, documents written or excluded).
     ``out`` is written all at once: a failed or interrupted build leaves nothing there and an
     earlier shard folder as it was; a folder that is not a shard folder is refused.
     """
@@ -224,7 +225,8 @@ class _Spill:
 def _first_pass(stream, tokenizer, n_jobs, spill: _Spill, report):
     table = _TokenTable()
     n_read = 0
-    for meta, (terms, indptr, columns, counts) in _counted_chunks(stream, tokenizer, n_jobs):
+    chunks = _counted_chunks(stream, tokenizer, n_jobs, lambda: _bytes_on_disk(stream))
+    for meta, (terms, indptr, columns, counts) in chunks:
         spill.write(meta, indptr, table.add(terms, columns, counts), counts)
         n_read += len(meta)
         report("read", n_read, stream.expected)
@@ -245,14 +247,19 @@ def _chunks(stream):
         yield texts, meta, chars
 
 
-def _counted_chunks(stream, tokenizer, n_jobs):
+def _counted_chunks(stream, tokenizer, n_jobs, input_bytes=None):
     """Yield (meta, counted chunk) in input order: in this process, or in worker processes
-    with a few chunks in flight, so that the reader never runs far ahead of them."""
+    with a few chunks in flight, so that the reader never runs far ahead of them.
+    ``input_bytes()``, asked once the first chunk is read, is the input's size on disk."""
     from concurrent.futures import ProcessPoolExecutor
 
     pool, in_flight, chars = None, collections.deque(), 0
     try:
         for texts, meta, size in _chunks(stream):
+            if chars == 0 and input_bytes is not None:
+                # A low estimate of the input's characters (UTF-8 takes at most 3 bytes for
+                # the characters of our languages), so a large input starts its workers at once.
+                chars = input_bytes() // 3
             chars += size
             if pool is None:
                 jobs = _jobs(n_jobs, chars)
@@ -279,6 +286,22 @@ def _counted_chunks(stream, tokenizer, n_jobs):
         raise
     if pool is not None:
         pool.shutdown()
+
+
+def _bytes_on_disk(stream) -> int:
+    """The size of the input's text in bytes (for .jsonl.gz as gzip records it), roughly."""
+    try:
+        if stream.kind == "folder":
+            return sum((stream.path / name).stat().st_size for name in stream.files)
+        size = stream.path.stat().st_size
+        if stream.kind == ".jsonl.gz" and size >= 4:
+            with open(stream.path, "rb") as handle:
+                handle.seek(-4, 2)
+                # The uncompressed size modulo 2**32; on larger files it can be too small.
+                return max(size, int.from_bytes(handle.read(4), "little"))
+        return size
+    except OSError:
+        return 0
 
 
 def _jobs(n_jobs: int | None, chars: int) -> int:

@@ -112,6 +112,18 @@ def _build_parser() -> argparse.ArgumentParser:
                          help="extra stopwords, one a line (repeatable)")
     analyze.add_argument("--userdict", metavar="FILE", action="append", default=[],
                          help="extra Chinese words, one a line (repeatable)")
+    scale = analyze.add_argument_group("corpora larger than memory (PATH a folder made by "
+                                       "topicmf build-matrix)")
+    scale.add_argument("--engine", choices=["shards", "memory", "dask"],
+                       help="where the fit's blocks live: shards (one read at a time, the "
+                            "default for a shard folder), memory (all shards loaded), dask "
+                            "(the shards on a Dask cluster)")
+    scale.add_argument("--scheduler", metavar="ADDR",
+                       help="with --engine dask: the scheduler's address, e.g. "
+                            "tcp://10.0.0.5:8786")
+    scale.add_argument("--workers", type=int, metavar="N",
+                       help="with --engine dask: start N single-threaded worker processes "
+                            "on this machine instead")
     analyze.set_defaults(run=_run_analyze)
 
     assign = commands.add_parser(
@@ -170,12 +182,13 @@ def _df_value(text: str):
 # ---------------------------------------------------------------------------- commands
 
 def _run_analyze(args) -> int:
-    from .export import result_summary, write_outputs
+    from .export import write_outputs
     from .models import MODELS
     from .pipeline import analyze_many
     from .tokenize import Tokenizer, read_word_file
 
     _check_topics(args.topics)
+    shard_folder = _shard_folder(args)
     if args.background is not None and not any(
             "background" in MODELS[name]().get_params() for name in args.model):
         raise InvalidParameterError("--background applies to PLSA only; add --model plsa "
@@ -183,6 +196,8 @@ def _run_analyze(args) -> int:
     if args.background is not None and not 0 <= args.background < 1:
         raise InvalidParameterError(f"--background must be in [0, 1), e.g. 0.8 (the default) or "
                                     f"0 for plain PLSA; got {args.background}.")
+    if shard_folder is not None:
+        return _run_analyze_shards(args, shard_folder)
     tokenizer = Tokenizer(
         args.lang,
         stopwords=[w for f in args.stopwords for w in read_word_file(f)],
@@ -197,6 +212,88 @@ def _run_analyze(args) -> int:
             random_state=args.seed, max_iter=args.max_iter, top_n=args.top_n,
             progress=progress, background=args.background)
     written = write_outputs(results, out, command=["topicmf", *sys.argv[1:]])
+    _print_results(args, results, out, written)
+    return 0
+
+
+# Options that shape the matrix: a shard folder was built with its own.
+_BUILD_OPTIONS = {"lang": "auto", "min_df": 2, "max_df": 0.5, "max_terms": None,
+                  "sublinear_tf": False, "stopwords": [], "userdict": [], "text_column": "text",
+                  "id_column": None, "label_column": None, "lines": False, "encoding": None,
+                  "limit": None}
+
+
+def _shard_folder(args):
+    """PATH as a shard folder when it is one (checking the options that need one or do not
+    apply to one), else None."""
+    from .shards import is_shard_folder
+
+    path = Path(args.path)
+    if not is_shard_folder(path):
+        if args.engine in ("shards", "dask"):
+            raise InvalidParameterError(
+                f"--engine {args.engine} fits a shard folder, and {args.path} is not one; make "
+                f"one with: topicmf build-matrix {args.path} --out SHARDS")
+        if args.scheduler or args.workers:
+            raise InvalidParameterError("--scheduler and --workers go with --engine dask on a "
+                                        "shard folder.")
+        return None
+    given = [name for name, default in _BUILD_OPTIONS.items() if getattr(args, name) != default]
+    if given:
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise InvalidParameterError(
+            f"{flags} cannot change a shard folder's matrix ({args.path} was built with its "
+            f"own settings); leave {'them' if len(given) > 1 else 'it'} out, or rebuild with "
+            f"topicmf build-matrix.")
+    if (args.scheduler or args.workers) and args.engine != "dask":
+        raise InvalidParameterError("--scheduler and --workers go with --engine dask.")
+    if args.engine == "dask" and bool(args.scheduler) == bool(args.workers):
+        raise InvalidParameterError("--engine dask needs either --scheduler ADDR (a running "
+                                    "cluster) or --workers N (start one here).")
+    if args.workers is not None and not 1 <= args.workers <= 256:
+        raise InvalidParameterError(f"--workers must be between 1 and 256; got {args.workers}.")
+    if args.out and _inside(Path(args.out), path):
+        raise InvalidParameterError(f"--out {args.out} is inside the shard folder {args.path}; "
+                                    f"choose an output folder outside it.")
+    return path
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    path, folder = path.resolve(), folder.resolve()
+    return path == folder or folder in path.parents
+
+
+def _run_analyze_shards(args, folder: Path) -> int:
+    from contextlib import ExitStack
+
+    from .export import write_outputs
+    from .pipeline_shards import analyze_shards
+
+    out = Path(args.out) if args.out else None
+    engine = args.engine or "shards"
+    with ExitStack() as stack:
+        client = None
+        if engine == "dask":
+            from .engine.cluster import connect
+            client = stack.enter_context(connect(scheduler=args.scheduler,
+                                                 workers=args.workers))
+        with _progress(args) as progress:
+            results = analyze_shards(folder, args.topics, models=args.model, engine=engine,
+                                     client=client, random_state=args.seed,
+                                     max_iter=args.max_iter, top_n=args.top_n,
+                                     progress=progress, background=args.background)
+    out = out or Path("reports") / results[0].analysis.info["corpus"]["name"]
+    if _inside(out, folder):
+        raise InvalidParameterError(f"the output folder {out} is inside the shard folder "
+                                    f"{folder}; choose another with --out.")
+    written = write_outputs(results, out, command=["topicmf", *sys.argv[1:]])
+    _print_results(args, results, out, written)
+    return 0
+
+
+def _print_results(args, results, out: Path, written) -> None:
+    from .export import result_summary
+
     if args.json:
         summaries = [result_summary(r) for r in results]
         data = summaries[0] if len(results) == 1 else {"runs": summaries}
@@ -211,7 +308,6 @@ def _run_analyze(args) -> int:
         files = "topics.json, topics.csv, doc_topics.csv, model/, report.json"
         where = f"{out}/" if len(results) == 1 else f"{out}/<model>/"
         print(f"\nReport: {out / 'index.html'}\nWrote {where}: {files}")
-    return 0
 
 
 def _run_assign(args) -> int:
@@ -292,18 +388,19 @@ def _print_analysis(result, out: Path) -> None:
     print()
     print(format_topics(result.topics, result.topic_shares))
     print()
-    labels = result.dtm.labels
+    labels = result.fitted_labels
     if labels and len(set(labels)) <= 30 and result.analysis.n_topics <= 30:
         print(format_labels_vs_topics(labels, result.dominant_topics, result.analysis.n_topics))
         print()
-    shown = 100 if result.dtm.n_docs <= 100 else 20
-    ids = result.dtm.doc_ids
-    width = min(48, max(pad.width(i) for i in ids[:shown]))
+    n_docs = result.doc_weights.shape[0]
+    shown = min(n_docs, 100 if n_docs <= 100 else 20)
+    ids = result.fitted_ids(range(shown))
+    width = min(48, max(pad.width(i) for i in ids))
     print(f"{'document':<{width}}  topic  weight")
-    for doc_id, weights in zip(ids[:shown], result.doc_weights[:shown]):
+    for doc_id, weights in zip(ids, result.doc_weights[:shown]):
         print(f"{pad.left(doc_id, width)}  {int(weights.argmax()):>5}  {weights.max():6.2f}")
-    if result.dtm.n_docs > shown:
-        print(f"... and {result.dtm.n_docs - shown} more: see {out / 'doc_topics.csv'}")
+    if n_docs > shown:
+        print(f"... and {n_docs - shown} more: see {out / 'doc_topics.csv'}")
 
 
 

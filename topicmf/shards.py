@@ -421,7 +421,7 @@ def staged_folder(folder):
     """
     folder = Path(folder)
     if folder.is_file() or (folder.is_dir() and any(folder.iterdir())
-                            and not _is_shard_folder(folder)):
+                            and not is_shard_folder(folder)):
         raise OutputError(f"{folder} exists and is not a shard folder; choose a new or empty "
                           f"folder with --out (an earlier shard folder there is replaced).")
     try:
@@ -455,7 +455,9 @@ def staged_folder(folder):
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _is_shard_folder(folder: Path) -> bool:
+def is_shard_folder(folder) -> bool:
+    """Whether ``folder`` holds a shard folder's manifest."""
+    folder = Path(folder)
     try:
         manifest = json.loads((folder / MANIFEST).read_bytes().decode("utf-8", "surrogatepass"))
     except (OSError, ValueError):

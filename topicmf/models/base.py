@@ -36,6 +36,8 @@ class LatentFactorModel(TransformerMixin, BaseEstimator):
 
     #: The matrix the model is fitted on: ``"tfidf"`` or ``"counts"`` (term counts).
     input_kind = "tfidf"
+    #: Whether ``fit`` takes a :class:`topicmf.engine.BlockSource` (shards, a cluster) as X.
+    fits_blocks = False
     #: Whether X must be non-negative (also scikit-learn's ``positive_only`` tag).
     positive_input = False
     #: How document vectors are shown: ``"mixture"`` (each row scaled to sum to 1) or

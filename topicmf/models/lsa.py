@@ -29,6 +29,7 @@ class LSA(LatentFactorModel):
     """
 
     doc_weights_kind = "coordinates"
+    fits_blocks = True
     iteration_param = None  # n_iter counts power iterations, not a fit's steps
     objective_name = "relative residual"
 

@@ -33,6 +33,7 @@ class NMF(LatentFactorModel):
     """
 
     positive_input = True
+    fits_blocks = True
     _state_scalars = (*LatentFactorModel._state_scalars, "reconstruction_err_")
 
     def __init__(self, n_topics=10, *, beta_loss="frobenius", init="nndsvda", max_iter=200,

@@ -97,6 +97,18 @@ def test_engines_for_shards_need_a_shard_folder(capsys):
     assert code == 1 and "topicmf build-matrix" in err
 
 
-def test_lda_is_fitted_in_memory_only(shards):
-    with pytest.raises(InvalidParameterError, match="in memory only"):
-        analyze_shards(shards, 2, models=("lda",))
+def test_lda_streams_the_shards_through_gensim(shards):
+    """gensim reads the shards one at a time and fits the model it fits in memory."""
+    (from_disk,) = analyze_shards(shards, 2, models=("lda",), max_iter=2)
+    (in_memory,) = analyze_shards(shards, 2, models=("lda",), max_iter=2, engine="memory")
+    np.testing.assert_allclose(from_disk.model.components_, in_memory.model.components_,
+                               rtol=1e-6)
+    np.testing.assert_allclose(from_disk.doc_weights[:], in_memory.doc_weights[:], rtol=1e-6)
+    with pytest.raises(InvalidParameterError, match="not on a cluster"):
+        from topicmf.models import LDA
+
+        class Elsewhere:  # a source without a stream in this process, as a cluster's
+            shape, dtype, nnz, non_negative = (3, 3), np.float32, 1, True
+
+        from topicmf.engine import BlockSource
+        LDA(2).fit(type("Cluster", (BlockSource,), dict(vars(Elsewhere)))())

@@ -58,6 +58,11 @@ class InMemoryBlocks(BlockSource):
             total.add(step(ctx, self._rows(block), *shared))
         return total.result()
 
+    def iter_blocks(self):
+        """The row blocks of X, in order (for readers that stream, like gensim's)."""
+        for block in self.blocks:
+            yield self._rows(block)
+
     def allocate(self, name, width, dtype, fill=0.0):
         shape = (self.shape[0], int(width))
         self._arrays[name] = (np.empty(shape, dtype=dtype) if fill is None

@@ -80,6 +80,12 @@ class ShardBlocks(BlockSource):
             del X, local
         return total.result()
 
+    def iter_blocks(self):
+        """The shards' matrices, one read at a time, in order (for readers that stream,
+        like gensim's)."""
+        for block in self.blocks:
+            yield self._read_block(block.index)
+
     def allocate(self, name, width, dtype, fill=0.0):
         dtype = np.dtype(dtype)
         for block in self.blocks:

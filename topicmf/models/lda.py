@@ -37,6 +37,7 @@ class LDA(LatentFactorModel):
     input_kind = "counts"
     positive_input = True
     iteration_param = "passes"
+    fits_blocks = True
     objective_name = "log-likelihood"
     maximize_objective = True
     probabilistic = True
@@ -76,23 +77,33 @@ class LDA(LatentFactorModel):
                 f"Got {self.callback!r} instead.")
 
     def fit(self, X, y=None):
-        """Fit LDA to the non-negative term counts ``X`` (documents x terms)."""
+        """Fit LDA to the non-negative term counts ``X`` (documents x terms): a sparse
+        matrix, or a :class:`topicmf.engine.BlockSource` in this process (shards on disk),
+        which gensim reads as a stream, one block at a time."""
         self._check_params()
-        X = self._check_input(X, reset=True)
-        k = self._check_n_topics(X)
+        source = self._check_source(X)
+        if not hasattr(source, "iter_blocks"):
+            raise InvalidParameterError(
+                "LDA runs gensim in this process: fit it from shards on disk or in memory, "
+                "not on a cluster.")
+        k = self._check_n_topics(source)
         rng = self._rng()
-        if X.nnz == 0:  # nothing to learn, and gensim divides by the corpus size
-            self.lambda_ = np.ones((k, X.shape[1]), dtype=X.dtype)
+        dtype = np.dtype(source.dtype)
+        if source.nnz == 0:  # nothing to learn, and gensim divides by the corpus size
+            self.lambda_ = np.ones((k, source.shape[1]), dtype=dtype)
             self.alpha_ = np.full(k, 1.0 / k)
         else:
-            self.lambda_, self.alpha_ = self._fit_gensim(X, k, rng)
-        self.lambda_ = self.lambda_.astype(X.dtype, copy=False)
+            self.lambda_, self.alpha_ = self._fit_gensim(_BlockCorpus(source), source.shape[1],
+                                                         k, rng)
+        self.lambda_ = self.lambda_.astype(dtype, copy=False)
         self.components_ = _kernels.normalize_rows(self.lambda_.copy())
-        self.doc_topic_ = self._infer(X)
+        source.allocate("W", k, dtype, fill=None)
+        phiT = np.ascontiguousarray(self.components_.astype(np.float64).T)
+        loglik = source.map_reduce(_infer_step, self, phiT)
+        self.doc_topic_ = source.gather("W")
+        source.release("W")
         self.n_iter_ = self.passes
-        theta, phi = self.doc_topic_.astype(np.float64), self.components_.astype(np.float64)
-        p = _kernels.product_at_nonzeros(X, theta, np.ascontiguousarray(phi.T))
-        self.history_ = [float(X.data.astype(np.float64) @ np.log(np.maximum(p, 1e-300)))]
+        self.history_ = [float(loglik)]
         return self
 
     def transform(self, X):
@@ -102,13 +113,11 @@ class LDA(LatentFactorModel):
         return self._infer(self._check_input(X, reset=False))
 
     # ------------------------------------------------------------------ internals
-    def _fit_gensim(self, X, k, rng):
-        from gensim.matutils import Sparse2Corpus
+    def _fit_gensim(self, corpus, n_terms, k, rng):
         from gensim.models import LdaModel
 
-        corpus = Sparse2Corpus(X.astype(np.float64), documents_columns=False)
         model = LdaModel(
-            corpus, num_topics=k, id2word={i: str(i) for i in range(X.shape[1])},
+            corpus, num_topics=k, id2word={i: str(i) for i in range(n_terms)},
             passes=self.passes, iterations=self.iterations, alpha=self.alpha, eta=self.eta,
             chunksize=self.chunksize, gamma_threshold=self.tol, eval_every=None,
             random_state=rng, dtype=np.float64,
@@ -143,6 +152,32 @@ class LDA(LatentFactorModel):
                 break
             active, X = active[going], X[going]
         return gamma
+
+
+class _BlockCorpus:
+    """The documents of a block source as gensim's bag-of-words stream, a block at a time."""
+
+    def __init__(self, source):
+        self.source = source
+
+    def __len__(self) -> int:
+        return self.source.shape[0]
+
+    def __iter__(self):
+        for X in self.source.iter_blocks():
+            data = X.data.astype(np.float64)
+            for d in range(X.shape[0]):
+                lo, hi = X.indptr[d], X.indptr[d + 1]
+                yield list(zip(X.indices[lo:hi].tolist(), data[lo:hi].tolist()))
+
+
+def _infer_step(ctx, X, model, phiT):
+    """The block's expected P(topic | document) into its rows of W, and its part of the
+    log-likelihood sum x log P(w | d) under them."""
+    theta = model._infer(X)
+    ctx.local["W"][...] = theta
+    p = _kernels.product_at_nonzeros(X, theta.astype(np.float64), phiT)
+    return float(X.data.astype(np.float64) @ np.log(np.maximum(p, 1e-300)))
 
 
 class _PassMetric:

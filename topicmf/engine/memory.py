@@ -73,10 +73,11 @@ class InMemoryBlocks(BlockSource):
         return self._arrays[name]
 
     def multiply_local(self, name, M, new_name):
-        # In the memory of the old array, which is then shrunk: no second copy of it.
-        from ..models._svd import _times_small
+        # In the memory of the old array, which is then shrunk: no second copy of it. Block
+        # by block, as a source whose blocks live apart must take it: BLAS rounds a row of
+        # a product by where it falls among the rows multiplied together.
         array = self._arrays.pop(name)
-        product = _times_small(array, M, M.shape[1])
+        product = _times_by_blocks(array, M, self.blocks)
         if product.shape[1] < M.shape[1]:  # wider than the array it came from
             from ..models._kernels import pad_columns
             product = pad_columns(product, M.shape[1])
@@ -88,3 +89,20 @@ class InMemoryBlocks(BlockSource):
     def close(self):
         self._arrays.clear()
         self._caches = [{} for _ in self.blocks]
+
+
+def _times_by_blocks(A: np.ndarray, M: np.ndarray, blocks: list[Block]) -> np.ndarray:
+    """``A @ M`` (M small) in the memory of ``A``, each block's rows as
+    :func:`..models._svd._times_small` takes them on their own (one block: the same)."""
+    from ..models._svd import _BLOCK_ROWS
+    rows, width = A.shape
+    k = min(M.shape[1], width)
+    M = M[:, :k].astype(A.dtype)
+    flat = A.reshape(-1)
+    for block in blocks:
+        for start in range(block.start, block.stop, _BLOCK_ROWS):
+            stop = min(start + _BLOCK_ROWS, block.stop)
+            # Row r's product lands at or before row r of A: rows not yet read stay intact.
+            flat[start * k:stop * k] = (A[start:stop] @ M).reshape(-1)
+    A.resize((rows * k,), refcheck=False)
+    return A.reshape(rows, k)

@@ -149,7 +149,8 @@ class DaskBlocks(BlockSource):
     def _load_shards(self, shards, kind, dtype):
         if isinstance(shards, (str, os.PathLike)):
             from ..shards import ShardSet
-            shards = ShardSet.open(shards, verify=True)
+            # The workers' working directories are not ours.
+            shards = ShardSet.open(os.path.abspath(shards), verify=True)
         self.shape, self.dtype, self.nnz = (shards.n_docs, shards.n_terms), dtype, shards.nnz
         self.non_negative = True
         self.blocks = [Block(i, int(a), int(b)) for i, (a, b) in enumerate(shards.row_ranges)]

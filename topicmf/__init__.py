@@ -9,9 +9,9 @@
 __version__ = "0.1.0"
 
 from .corpus import Corpus, load_corpus
-from .errors import (ConvergenceWarning, CorpusError, InvalidParameterError, ModelFileError,
-                     NotFittedError, OutputError, ShardError, TopicmfError, TopicmfWarning,
-                     VocabularyError)
+from .errors import (ClusterError, ConvergenceWarning, CorpusError, InvalidParameterError,
+                     ModelFileError, NotFittedError, OutputError, ShardError, TopicmfError,
+                     TopicmfWarning, VocabularyError)
 from .io import load_analysis, save_analysis
 from .models import LSA, NMF, PLSA
 from .pipeline import Analysis, TopicResult, analyze
@@ -21,7 +21,7 @@ from .vectorize import DocTermMatrix, Vocabulary, vectorize
 __all__ = [
     "Analysis", "Corpus", "DocTermMatrix", "LSA", "NMF", "PLSA", "TopicResult", "Tokenizer",
     "Vocabulary", "analyze", "load_analysis", "load_corpus", "save_analysis", "vectorize",
-    "ConvergenceWarning", "CorpusError", "InvalidParameterError", "ModelFileError",
-    "NotFittedError", "OutputError", "ShardError", "TopicmfError", "TopicmfWarning",
-    "VocabularyError",
+    "ClusterError", "ConvergenceWarning", "CorpusError", "InvalidParameterError",
+    "ModelFileError", "NotFittedError", "OutputError", "ShardError", "TopicmfError",
+    "TopicmfWarning", "VocabularyError",
 ]

@@ -13,7 +13,8 @@ one line and exits with status 1. Anything else is a bug in topicmf.
      ├── InvalidParameterError  (also ValueError) a parameter out of its range
      ├── NotFittedError         (also ValueError, AttributeError) the model has not been fitted
      ├── ModelFileError         missing, truncated, tampered or wrong-version model file
-     └── OutputError            the output folder cannot be written
+     ├── OutputError            the output folder cannot be written
+     └── ClusterError           no Dask scheduler answers, or a cluster lost what a fit needs
 
     TopicmfWarning              something was skipped or adjusted; the run goes on
     ConvergenceWarning          max_iter was reached before tol (also scikit-learn's)
@@ -30,6 +31,7 @@ __all__ = [
     "NotFittedError",
     "ModelFileError",
     "OutputError",
+    "ClusterError",
     "TopicmfWarning",
     "ConvergenceWarning",
 ]
@@ -65,6 +67,10 @@ class ModelFileError(TopicmfError):
 
 class OutputError(TopicmfError):
     """The output folder or file cannot be written."""
+
+
+class ClusterError(TopicmfError):
+    """A Dask cluster cannot run the fit: names the scheduler and says what to do."""
 
 
 class TopicmfWarning(UserWarning):

@@ -7,7 +7,8 @@ block. The document-side factors (W, P(z | d)) stay where their block lives.
 - :class:`InMemoryBlocks`: a CSR matrix in this process (the default; one block).
 - :class:`ShardBlocks`: a folder of shards on disk (``topicmf build-matrix``), one shard read at
   a time, the document factors in memory-mapped files.
-- :class:`DaskBlocks`: the same shards on a Dask cluster, each shard a task on a worker.
+- :class:`DaskBlocks`: the same shards (or a matrix scattered from this process) on a Dask
+  cluster, each block a task on a worker each pass.
 """
 
 from .base import Block, BlockContext, BlockSource, as_source, tree_sum

@@ -122,7 +122,11 @@ def _scale_rows_step(ctx, X, factors):
     squares of the result (float64), for the explained variance."""
     U = ctx.local["U"]
     U *= factors
-    return U.sum(axis=0, dtype=np.float64), np.square(U, dtype=np.float64).sum(axis=0)
+    squares = np.zeros(U.shape[1])
+    for start in range(0, U.shape[0], 4096):  # no float64 copy of U
+        part = U[start:start + 4096]
+        squares += np.einsum("ij,ij->j", part, part, dtype=np.float64)
+    return U.sum(axis=0, dtype=np.float64), squares
 
 
 def _column_moments(ctx, X):

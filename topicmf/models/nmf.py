@@ -334,10 +334,20 @@ def nndsvd(source, k, rng, *, fill: bool, engine: str = "numpy", width: int | No
 
 def _sign_norms_step(ctx, X, k):
     """Squared norms of the positive and of the negative part of each of the first k columns
-    of the block's rows of W (float64)."""
-    U = ctx.local["W"][:, :k].astype(np.float64)
-    return np.stack((np.square(np.maximum(U, 0)).sum(axis=0),
-                     np.square(np.minimum(U, 0)).sum(axis=0)))
+    of the block's rows of W, summed in float64 over chunks of rows (no float64 copy of W)."""
+    sums = np.zeros((2, k))
+    W = ctx.local["W"]
+    for start in range(0, W.shape[0], _CHUNK_ROWS):
+        U = W[start:start + _CHUNK_ROWS, :k]
+        positive = np.maximum(U, 0)
+        sums[0] += np.einsum("ij,ij->j", positive, positive, dtype=np.float64)
+        np.minimum(U, 0, out=positive)
+        sums[1] += np.einsum("ij,ij->j", positive, positive, dtype=np.float64)
+    return sums
+
+
+#: Rows per chunk of the dense steps on a block's factors, so temporaries stay small.
+_CHUNK_ROWS = 4096
 
 
 def _nndsvd_rows_step(ctx, X, signs, scale, fill):

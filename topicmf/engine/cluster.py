@@ -227,10 +227,13 @@ class DaskBlocks(BlockSource):
                                       for i, part in enumerate(arrays)]
             M.release()  # kept by the tasks that need it
 
-    def gather(self, name):
+    def gather(self, name, columns=None):
         with self._guard():
             parts = self._client.gather(self._arrays[name])
-        return _own(parts[0]) if len(parts) == 1 else np.concatenate(parts)
+        if columns is not None:
+            parts = [part[:, :columns] for part in parts]
+        return (np.ascontiguousarray(_own(parts[0])) if len(parts) == 1
+                else np.concatenate(parts))
 
     def release(self, name):
         for future in self._arrays.pop(name, []):

@@ -154,11 +154,14 @@ class DaskBlocks(BlockSource):
         self.shape, self.dtype, self.nnz = (shards.n_docs, shards.n_terms), dtype, shards.nnz
         self.non_negative = True
         self.blocks = [Block(i, int(a), int(b)) for i, (a, b) in enumerate(shards.row_ranges)]
-        # A task, not scattered data: Dask reads a shard again if its worker goes.
+        # A task, not scattered data: Dask reads a shard again if its worker goes. The shard
+        # set (its manifest holds the vocabulary) goes to the workers once, not in each task.
         with self._guard():
-            self._X = [self._client.submit(_load_shard, shards, b.index, kind, dtype,
+            where = self._client.scatter(shards, broadcast=True, hash=False)
+            self._X = [self._client.submit(_load_shard, where, b.index, kind, dtype,
                                            key=f"{self._prefix}-shard-{b.index}")
                        for b in self.blocks]
+            self._shards = where
 
     # ----------------------------------------------------------- the interface
     def map_reduce(self, step, *shared):
@@ -245,6 +248,9 @@ class DaskBlocks(BlockSource):
         for future in self._X:
             future.release()
         self._X = []
+        if getattr(self, "_shards", None) is not None:
+            self._shards.release()
+            self._shards = None
         if self._owned and self._client is not None:
             self._client.close()
             self._client = None

@@ -112,3 +112,26 @@ def test_lda_streams_the_shards_through_gensim(shards):
 
         from topicmf.engine import BlockSource
         LDA(2).fit(type("Cluster", (BlockSource,), dict(vars(Elsewhere)))())
+
+
+def test_the_command_on_a_local_dask_cluster_fits_the_same_model(shards, tmp_path, capsys):
+    """--engine dask --workers 2: two worker processes read the shards; the same topics."""
+    for engine, extra in (("shards", []), ("dask", ["--workers", "2"])):
+        out = tmp_path / engine
+        assert main(["analyze", str(shards), "--topics", "2", "--out", str(out), "--quiet",
+                     "--engine", engine, *extra]) == 0
+    capsys.readouterr()
+    local, cluster = (json.loads((tmp_path / e / "topics.json").read_text(encoding="utf-8"))
+                      for e in ("shards", "dask"))
+    assert cluster["summary"]["model"]["engine"] == "dask"
+    assert [t["terms"] for t in cluster["topics"]] == [t["terms"] for t in local["topics"]]
+    assert (tmp_path / "dask" / "doc_topics.csv").read_text() == (
+        tmp_path / "shards" / "doc_topics.csv").read_text()
+
+
+def test_a_scheduler_that_does_not_answer_is_a_one_line_error(shards, tmp_path, capsys):
+    code = main(["analyze", str(shards), "--topics", "2", "--out", str(tmp_path / "o"),
+                 "--engine", "dask", "--scheduler", "tcp://127.0.0.1:1"])
+    err = capsys.readouterr().err
+    assert code == 1 and "no Dask scheduler answers at tcp://127.0.0.1:1" in err
+    assert err.count("\n") == 1 and not (tmp_path / "o").exists()

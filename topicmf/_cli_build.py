@@ -6,7 +6,6 @@ import argparse
 import json
 import sys
 import time
-from contextlib import contextmanager
 
 from .errors import InvalidParameterError
 
@@ -129,37 +128,8 @@ def _size(n: int) -> str:
             return f"{n:.1f} {unit}"
 
 
-@contextmanager
 def _progress(args):
-    """A progress callback: a tqdm bar per stage on an interactive terminal, JSON lines on
-    stderr with --json, nothing with --quiet."""
-    if args.quiet:
-        yield None
-        return
-    if args.json:
-        def report(stage, done, total):  # called once a chunk or block, not per document
-            print(json.dumps({"stage": stage, "done": done, "total": total}),
-                  file=sys.stderr, flush=True)
-        yield report
-        return
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from tqdm import tqdm
-
-    bars = {}
-
-    def report(stage, done, total):
-        bar = bars.get(stage)
-        if bar is None:
-            for finished in bars.values():
-                finished.close()
-            bar = bars[stage] = tqdm(total=total, desc=stage, unit="doc", leave=False,
-                                     file=sys.stderr)
-        bar.update(done - bar.n)
-
-    try:
-        yield report
-    finally:
-        for bar in bars.values():
-            bar.close()
+    """The command line's progress bars, one per pass, counted in documents; with --json a
+    line per call (called once a chunk or block, not per document)."""
+    from .cli import _progress as progress
+    return progress(args, units={"read": "doc", "write": "doc"}, json_every=1)

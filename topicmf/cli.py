@@ -436,14 +436,16 @@ def _warnings_to_stderr():
 
 
 @contextmanager
-def _progress(args):
-    """A progress callback: tqdm bars on an interactive terminal, JSON lines with --json."""
+def _progress(args, *, units=None, json_every: int = 10):
+    """A progress callback: a tqdm bar per stage on an interactive terminal (``units``: the
+    unit of each stage), JSON lines on stderr with --json (every ``json_every`` steps and at
+    the end), nothing with --quiet."""
     if args.quiet:
         yield None
         return
     if args.json:
         def report(stage, done, total):
-            if done == total or done % 10 == 0:
+            if done == total or done % json_every == 0:
                 print(json.dumps({"stage": stage, "done": done, "total": total}),
                       file=sys.stderr, flush=True)
         yield report
@@ -453,6 +455,7 @@ def _progress(args):
         return
     from tqdm import tqdm
 
+    units = {"read": "file", "tokenize": "doc"} if units is None else units
     bars = {}
 
     def report(stage, done, total):
@@ -460,9 +463,8 @@ def _progress(args):
         if bar is None:
             for finished in bars.values():  # one stage at a time: clear the last one
                 finished.close()
-            unit = {"read": "file", "tokenize": "doc"}.get(stage, "it")
-            bar = bars[stage] = tqdm(total=total, desc=stage, unit=unit, leave=False,
-                                     file=sys.stderr)
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit=units.get(stage, "it"),
+                                     leave=False, file=sys.stderr)
         bar.update(done - bar.n)
 
     try:

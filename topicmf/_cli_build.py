@@ -44,17 +44,8 @@ def add_parser(commands, common) -> None:
     parser.add_argument("--jobs", type=int, metavar="N",
                         help="tokenizing processes (default: every CPU once the corpus passes "
                              "2 M characters)")
-    group = parser.add_argument_group("reading the corpus")
-    group.add_argument("--text-column", default="text", metavar="NAME",
-                       help="csv/jsonl column holding the text (default: text)")
-    group.add_argument("--id-column", metavar="NAME", help="csv/jsonl column with document ids")
-    group.add_argument("--label-column", metavar="NAME",
-                       help="csv/jsonl column with labels (default: 'label' if present)")
-    group.add_argument("--lines", action="store_true",
-                       help="read .txt files as one document per line")
-    group.add_argument("--encoding", metavar="NAME",
-                       help="decode files with this encoding instead of detecting "
-                            "UTF-8 / GB18030 / Big5")
+    from .cli import add_reading_options
+    add_reading_options(parser)
     parser.set_defaults(run=run)
 
 

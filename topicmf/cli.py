@@ -51,6 +51,23 @@ def main(argv: list[str] | None = None) -> int:
 
 # ---------------------------------------------------------------------------- arguments
 
+def add_reading_options(parser):
+    """The options that say how to read a corpus (columns, lines, encoding); returns their
+    argument group."""
+    group = parser.add_argument_group("reading the corpus")
+    group.add_argument("--text-column", default="text", metavar="NAME",
+                       help="csv/jsonl column holding the text (default: text)")
+    group.add_argument("--id-column", metavar="NAME", help="csv/jsonl column with document ids")
+    group.add_argument("--label-column", metavar="NAME",
+                       help="csv/jsonl column with labels (default: 'label' if present)")
+    group.add_argument("--lines", action="store_true",
+                       help="read .txt files as one document per line")
+    group.add_argument("--encoding", metavar="NAME",
+                       help="decode files with this encoding instead of detecting "
+                            "UTF-8 / GB18030 / Big5")
+    return group
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG, description="Topic modeling by matrix factorization (LSA, NMF, PLSA).")
@@ -65,17 +82,7 @@ def _build_parser() -> argparse.ArgumentParser:
     common.add_argument("--debug", action="store_true", help="show tracebacks of errors")
 
     reading = argparse.ArgumentParser(add_help=False)
-    group = reading.add_argument_group("reading the corpus")
-    group.add_argument("--text-column", default="text", metavar="NAME",
-                       help="csv/jsonl column holding the text (default: text)")
-    group.add_argument("--id-column", metavar="NAME", help="csv/jsonl column with document ids")
-    group.add_argument("--label-column", metavar="NAME",
-                       help="csv/jsonl column with labels (default: 'label' if present)")
-    group.add_argument("--lines", action="store_true",
-                       help="read .txt files as one document per line")
-    group.add_argument("--encoding", metavar="NAME",
-                       help="decode files with this encoding instead of detecting "
-                            "UTF-8 / GB18030 / Big5")
+    group = add_reading_options(reading)
     group.add_argument("--limit", type=int, metavar="N", help="read at most N documents")
 
     analyze = commands.add_parser(

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-distributed = pytest.importorskip("distributed")
+import distributed  # a test dependency (the dask extra is in the test extra)
 
-import cloudpickle  # noqa: E402  (comes with distributed)
+import cloudpickle  # comes with distributed
 
 from topicmf.engine import InMemoryBlocks  # noqa: E402
 from topicmf.engine.cluster import DaskBlocks, connect  # noqa: E402

@@ -1,7 +1,7 @@
 """Scale: fits from shards, in memory, with gensim and on Dask, on corpora of 1x, 4x and 16x
 20 Newsgroups, and one fit held to a memory cap.
 
-    python benchmarks/scale.py                    # the full run (about 30 minutes on 2 cores)
+    python benchmarks/scale.py                    # the full run (about 45 minutes on 2 cores)
     python benchmarks/scale.py --quick            # tiny sizes: checks that every row runs
     python benchmarks/scale.py --table            # the table and summary of --results again
     python benchmarks/scale.py --stages dask,cap  # some stages again, merged into --results
@@ -51,7 +51,7 @@ cluster started at the beginning, and a capped corpus far below 10x its cap.
   with ``topicmf.shards.write_shard`` (TF-IDF with the largest built corpus's idf; no text, so
   no tokenizing), its pages dropped from the page cache, then NMF from shards in a process
   held to the cap by a cgroup v1 memory controller (which counts page cache too). The cap is
-  1.25 x the peak of the NMF fit from shards on the largest corpus, rounded up to 10 MB
+  1.1 x the peak of the NMF fit from shards on the largest corpus, rounded up to 10 MB
   (``--cap-mb`` to choose it).
 
 Results go to ``--results`` (default benchmarks/scale_results.json; with ``--quick``,
@@ -95,8 +95,8 @@ DRAW_CHUNK = 2000  # documents drawn at a time; part of what a seed means
 
 # What --quick changes: tiny corpora from a model of the first documents of 20 Newsgroups.
 FULL = {"source_docs": None, "source_iter": 100, "base_docs": None, "shard_docs": 5000,
-        "iterations": 20,
-        "warm_docs": 2000, "warm_shard_docs": 500, "cap_min_docs": 0}
+        "iterations": 10,
+        "warm_docs": 1000, "warm_shard_docs": 250, "cap_min_docs": 0}
 QUICK = {"source_docs": 200, "source_iter": 20, "base_docs": 40, "shard_docs": 320,
          "iterations": 4,
          "warm_docs": 160, "warm_shard_docs": 80, "cap_min_docs": 640}
@@ -837,9 +837,10 @@ def stage_dask(args, results, log) -> None:
         tasks.append(task_base(args, f"dask costs {workers}", "dask_costs", workers=workers,
                                folder=folder, tries=3 if args.quick else 7))
         if workers == 2:
+            # Tasks a round do not depend on the iterations: 2 are enough.
             tasks.append(task_base(args, "dask profile 2", "dask_profile", workers=2,
                                    folder=folder, model="nmf_fro", warm=not args.quick,
-                                   **({"iterations": 1} if args.quick else {})))
+                                   iterations=1 if args.quick else 2))
     # A process (and a cluster) per row; with --quick, one process holds both clusters.
     record(results, run_children(group(tasks, args), args, log))
 
@@ -851,7 +852,7 @@ def choose_cap(args, results) -> int:
     if row is None:
         raise SystemExit("the cap comes from the NMF fit from shards on the largest corpus: "
                          "run the fit stage first, or give --cap-mb")
-    return int(math.ceil(row["peak_mb"] * 1.25 / 10) * 10 * 2**20)
+    return int(math.ceil(row["peak_mb"] * 1.1 / 10) * 10 * 2**20)
 
 
 def stage_cap(args, results, log) -> None:
@@ -1155,7 +1156,7 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", default="1,4,16")
     parser.add_argument("--topics", type=int, default=20)
     parser.add_argument("--iterations", type=int, help="iterations of every fit but LSA "
-                                                        "(default 20; --quick: 4)")
+                                                        "(default 10; --quick: 4)")
     parser.add_argument("--cap-iterations", type=int, default=3)
     parser.add_argument("--shard-docs", type=int)
     parser.add_argument("--cap-mb", type=float)

@@ -177,8 +177,9 @@ class Tokenizer:
         self.keep_numbers = keep_numbers
         self.engine = check_choice(engine, "engine", _ENGINES, owner="Tokenizer")
         # Built on first use: loading jieba's dictionary takes about a second.
-        self._jieba = None
+        self._jieba = None  # built on the first Han text: an English corpus never loads jieba
         self._segmenter = None
+        self._compiled_wanted = False
         self._converter = None
         self._stopword_set = None
 
@@ -200,6 +201,7 @@ class Tokenizer:
             return tokens
         # All Han runs of the document are segmented at once, joined by line breaks (no word
         # spans one). Latin-script tokens go in between, before the first word after them.
+        self._ensure_chinese()
         original = "\n".join(pieces[1::2])
         simplified = self._to_simplified(original)
         if simplified == original:  # compared once here; _add_chinese then tests identity
@@ -330,7 +332,6 @@ class Tokenizer:
         words = _builtin_stopwords("en") + [_normalize(w).strip() for w in self.stopwords]
         if self.lang != "en":
             words += _builtin_stopwords("zh")
-            self._jieba = self._build_jieba()
         # Add the Simplified form of every entry so one script's entry covers the other.
         simplified = self._converter.convert("\n".join(words)).split("\n")
         self._stopword_set = frozenset(words) | frozenset(simplified)
@@ -340,8 +341,16 @@ class Tokenizer:
     def _start_compiled(self) -> None:
         """Segment with the compiled copy of jieba from now on (unless engine is "jieba")."""
         self._ensure_ready()
+        self._compiled_wanted = True
         if self._segmenter is None and self._jieba is not None:
             self._segmenter = self._build_segmenter()
+
+    def _ensure_chinese(self) -> None:
+        """Load jieba (and its compiled copy, when wanted) before the first Han text."""
+        if self._jieba is None:
+            self._jieba = self._build_jieba()
+            if self._compiled_wanted:
+                self._segmenter = self._build_segmenter()
 
     def _build_jieba(self):
         import jieba

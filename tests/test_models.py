@@ -664,3 +664,50 @@ def test_the_pipeline_fits_each_model_on_the_matrix_it_declares(monkeypatch):
     assert seen["max"] == prepared.dtm.counts.max() > 1  # TF-IDF rows would be at most 1
     assert result.analysis.info["model"]["input"] == "counts"
     np.testing.assert_allclose(result.doc_weights.sum(axis=1), 1.0)
+
+
+# ------------------------------------------------- the estimator protocol without sklearn.base
+def test_params_repr_and_nested_set_params():
+    model = NMF(n_topics=3, beta_loss="kullback-leibler")
+    assert repr(model) == "NMF(beta_loss='kullback-leibler', n_topics=3)"
+    assert model.set_params(max_iter=7) is model and model.max_iter == 7
+    with pytest.raises(ValueError, match="Invalid parameter 'topics'"):
+        model.set_params(topics=2)
+    pipeline = Pipeline([("tfidf", TfidfTransformer()), ("nmf", NMF(n_topics=2))])
+    pipeline.set_params(nmf__n_topics=4)
+    assert pipeline.get_params()["nmf__n_topics"] == 4
+
+
+def test_grid_search_clones_and_scores_the_models():
+    from sklearn.model_selection import GridSearchCV
+
+    X = sp.random(40, 30, density=0.3, format="csr", random_state=0)
+    def fit_of_held_out(est, X, y=None):  # minus the Frobenius error of the folded-in rows
+        return -float(np.linalg.norm(X.toarray() - est.transform(X) @ est.components_))
+
+    search = GridSearchCV(NMF(max_iter=200, tol=1e-3, random_state=0), {"n_topics": [2, 3]},
+                          cv=2, scoring=fit_of_held_out)
+    search.fit(X)
+    assert search.best_params_["n_topics"] in (2, 3)
+    assert search.best_estimator_ is not search.estimator
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: sp.csr_matrix(np.array([[1.0, np.nan]])), "NaN"),
+    (lambda: sp.csr_matrix(np.array([[1.0, np.inf]])), "infinity"),
+    (lambda: sp.csr_matrix((0, 3)), "0 sample"),
+])
+def test_csr_input_is_checked_as_scikit_learn_checks_it(make, message):
+    with pytest.raises(InvalidParameterError, match=message):
+        NMF(n_topics=1).fit(make())
+    with pytest.raises(InvalidParameterError, match=message):  # sklearn's path: same message
+        NMF(n_topics=1).fit(make().toarray() if make().shape[0] else np.zeros((0, 3)))
+
+
+def test_csr_with_the_wrong_number_of_features_is_refused():
+    X = sp.random(20, 10, density=0.5, format="csr", random_state=0)
+    model = NMF(n_topics=2, random_state=0).fit(X)
+    with pytest.raises(InvalidParameterError, match="X has 9 features, but NMF is expecting 10"):
+        model.transform(X[:, :9])
+    with pytest.raises(InvalidParameterError, match="X has 9 features, but NMF is expecting 10"):
+        model.transform(X[:, :9].toarray())

@@ -17,10 +17,8 @@ one line and exits with status 1. Anything else is a bug in topicmf.
      └── ClusterError           no Dask scheduler answers, or a cluster lost what a fit needs
 
     TopicmfWarning              something was skipped or adjusted; the run goes on
-    ConvergenceWarning          max_iter was reached before tol (also scikit-learn's)
+    ConvergenceWarning          max_iter was reached before tol
 """
-
-from sklearn.exceptions import ConvergenceWarning as _SklearnConvergenceWarning
 
 __all__ = [
     "TopicmfError",
@@ -77,5 +75,5 @@ class TopicmfWarning(UserWarning):
     """Something was skipped or adjusted (a file, a document, a parameter); the run goes on."""
 
 
-class ConvergenceWarning(_SklearnConvergenceWarning):
+class ConvergenceWarning(UserWarning):
     """The fit stopped at ``max_iter`` before the change in its objective fell below ``tol``."""

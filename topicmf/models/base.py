@@ -7,13 +7,10 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import validate_data
-
 from .. import _validation
 from ..errors import ConvergenceWarning, InvalidParameterError, ModelFileError, NotFittedError
 from . import _kernels
+from ._estimator import EstimatorMixin, check_random_state
 
 MAX_TOPICS = 1000
 
@@ -23,7 +20,7 @@ _REGISTRY: dict[str, type] = {}
 STOP_WINDOW = 10
 
 
-class LatentFactorModel(TransformerMixin, BaseEstimator):
+class LatentFactorModel(EstimatorMixin):
     """Base of the topic models: X (documents x terms) ~ doc_topic_ @ components_.
 
     Subclasses implement ``fit`` and ``transform`` and list the fitted attributes that
@@ -69,12 +66,8 @@ class LatentFactorModel(TransformerMixin, BaseEstimator):
         _REGISTRY[cls.__name__] = cls
 
     # ----------------------------------------------------------------- sklearn glue
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.input_tags.positive_only = self.positive_input
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
+    def _positive_only_tag(self) -> bool:
+        return self.positive_input
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "components_")
@@ -95,8 +88,12 @@ class LatentFactorModel(TransformerMixin, BaseEstimator):
         """Validate X and return it as canonical CSR, float32 kept, anything else float64."""
         name = type(self).__name__
         try:
-            X = validate_data(self, X, reset=reset, accept_sparse="csr",
-                              dtype=[np.float64, np.float32])
+            if _plain_csr(X) and (reset or not hasattr(self, "feature_names_in_")):
+                self._check_csr(X, reset=reset)  # what the pipeline passes: no sklearn import
+            else:
+                from sklearn.utils.validation import validate_data
+                X = validate_data(self, X, reset=reset, accept_sparse="csr",
+                                  dtype=[np.float64, np.float32])
         except ValueError as exc:
             raise InvalidParameterError(f"Invalid X passed to {name}: {exc}") from exc
         X = sp.csr_array(X)
@@ -109,6 +106,25 @@ class LatentFactorModel(TransformerMixin, BaseEstimator):
                 "(term counts or tf-idf weights), or use LSA for signed data."
             )
         return X
+
+    def _check_csr(self, X, *, reset: bool) -> None:
+        """scikit-learn's checks of a float CSR matrix: samples, features, finite values, and
+        the number of features against the fit's (the messages are scikit-learn's)."""
+        name = type(self).__name__
+        for count, what in ((X.shape[0], "sample"), (X.shape[1], "feature")):
+            if count < 1:
+                raise ValueError(f"Found array with {count} {what}(s) (shape={X.shape}) while "
+                                 f"a minimum of 1 is required by {name}.")
+        if not np.isfinite(X.data).all():
+            kind = "NaN" if np.isnan(X.data).any() else "infinity or a value too large"
+            raise ValueError(f"Input X contains {kind}.")
+        if reset:
+            self.n_features_in_ = X.shape[1]
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        elif X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} features, but {name} is expecting "
+                             f"{self.n_features_in_} features as input.")
 
     def _check_source(self, X):
         """X as a :class:`topicmf.engine.BlockSource`: a sparse matrix is checked as by
@@ -336,6 +352,12 @@ class LatentFactorModel(TransformerMixin, BaseEstimator):
                 f"The saved {type(self).__name__} arrays have inconsistent shapes or "
                 "non-finite values; fit and save the model again."
             )
+
+
+def _plain_csr(X) -> bool:
+    """Whether X is a 2-D float32/float64 CSR matrix or array."""
+    return (sp.issparse(X) and X.format == "csr" and X.ndim == 2
+            and X.dtype in (np.float32, np.float64))
 
 
 def _plain(value):

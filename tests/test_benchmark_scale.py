@@ -4,8 +4,6 @@ import json
 import subprocess
 import sys
 
-import pytest
-
 from conftest import ROOT, SHARED_CORPORA
 
 SCRIPT = ROOT / "benchmarks" / "scale.py"
@@ -13,17 +11,6 @@ MODELS = ("nmf_fro", "nmf_kl", "plsa", "lsa")
 SIZES = ("1x", "4x", "16x")
 
 
-def _dask_available() -> bool:
-    try:
-        import distributed  # noqa: F401
-        from topicmf.engine import cluster  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(not (SHARED_CORPORA / "20newsgroups_bydate.jsonl.gz").exists(),
-                    reason="needs 20 Newsgroups in the shared corpora")
 def test_quick_run_prints_the_table_and_stores_every_row(tmp_path):
     results = tmp_path / "results.json"
     out = subprocess.run(
@@ -41,11 +28,9 @@ def test_quick_run_prints_the_table_and_stores_every_row(tmp_path):
                  for engine in ("shards", "memory", "memory-blocks")]
     expected += [f"fit {size} {model} shards" for size in SIZES
                  for model in ("gensim_lsi", "gensim_nmf")]
-    if _dask_available():
-        expected += ["fit 16x nmf_fro dask-1", "fit 16x nmf_fro dask-2", "dask costs 1",
-                     "dask costs 2", "dask profile 2"]
-    else:
-        assert "Dask rows are skipped" in out.stdout
+    # Dask is a test requirement: its rows must be there, never skipped.
+    expected += ["fit 16x nmf_fro dask-1", "fit 16x nmf_fro dask-2", "dask costs 1",
+                 "dask costs 2", "dask profile 2"]
     missing = [key for key in expected if key not in rows]
     assert not missing, missing
     for key in expected:
@@ -65,8 +50,7 @@ def test_quick_run_prints_the_table_and_stores_every_row(tmp_path):
     for size in SIZES:
         for engine in ("shards", "memory", "memory-blocks", "gensim"):
             assert any(line.startswith(f"| {size} | {engine}") for line in table), (size, engine)
-    if _dask_available():
-        assert any("dask, 2 workers" in line for line in table)
+    assert any("dask, 2 workers" in line for line in table)
     assert "Slope of log(fit s) on log(nnz)" in out.stdout
     assert "Memory cap:" in out.stdout
     assert sum(line.startswith("Target ") for line in out.stdout.splitlines()) >= 4

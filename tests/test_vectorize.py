@@ -82,3 +82,75 @@ def test_contradicting_min_and_max_df():
 def test_invalid_parameters_are_named(name, value):
     with pytest.raises(InvalidParameterError, match=name):
         vectorize(DOCS, **{name: value})
+
+
+# ------------------------------------------- the same bits as scikit-learn, on real corpora
+def _sklearn_matrices(token_lists, *, vocabulary=None, idf=None, **options):
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+
+    sublinear = options.pop("sublinear_tf", False)
+    counter = CountVectorizer(analyzer=lambda tokens: tokens, dtype=np.int64,
+                              vocabulary=vocabulary, **options)
+    counts = (counter.transform(token_lists) if vocabulary is not None
+              else counter.fit_transform(token_lists)).tocsr()
+    counts.sort_indices()
+    weigher = TfidfTransformer(norm="l2", smooth_idf=True, sublinear_tf=sublinear)
+    if idf is None:
+        weigher.fit(counts)
+    else:
+        weigher.idf_ = idf
+    return counter, counts, weigher, weigher.transform(counts).tocsr()
+
+
+def _same_csr(ours, theirs):
+    assert ours.shape == theirs.shape
+    np.testing.assert_array_equal(ours.indptr, theirs.indptr)
+    np.testing.assert_array_equal(ours.indices, theirs.indices)
+    assert ours.data.dtype == theirs.data.dtype
+    np.testing.assert_array_equal(ours.data, theirs.data)  # bit for bit, not approximately
+
+
+@pytest.fixture(scope="module")
+def real_token_lists():
+    from conftest import SHARED_CORPORA
+    from topicmf.corpus import load_corpus
+    from topicmf.tokenize import Tokenizer
+
+    result = {}
+    for name in ("20newsgroups_bydate.jsonl.gz", "chinese_news_6cat_zh.jsonl.gz"):
+        corpus = load_corpus(SHARED_CORPORA / name)
+        result[name] = Tokenizer().tokenize_many(corpus.texts[:1500], n_jobs=1)
+    return result
+
+
+@pytest.mark.parametrize("options", [
+    dict(min_df=2, max_df=0.5, max_terms=None),
+    dict(min_df=0.01, max_df=40, max_terms=None),
+    dict(min_df=1, max_df=1.0, max_terms=500),
+])
+@pytest.mark.parametrize("corpus", ["20newsgroups_bydate.jsonl.gz",
+                                    "chinese_news_6cat_zh.jsonl.gz"])
+def test_vectorize_equals_scikit_learn_bit_for_bit(real_token_lists, corpus, options):
+    tokens = real_token_lists[corpus]
+    dtm = vectorize(tokens, **options)
+    counter, counts, weigher, tfidf = _sklearn_matrices(
+        tokens, min_df=options["min_df"], max_df=options["max_df"],
+        max_features=options["max_terms"])
+    np.testing.assert_array_equal(dtm.terms, counter.get_feature_names_out())
+    np.testing.assert_array_equal(dtm.vocabulary.idf, weigher.idf_)
+    _same_csr(dtm.counts, counts)
+    _same_csr(dtm.tfidf, tfidf)
+    # New documents on the fitted vocabulary, unknown terms ignored.
+    new_counts, new_tfidf = dtm.vocabulary.transform(tokens[::7] + [["never-seen-term"]])
+    _, counts, _, tfidf = _sklearn_matrices(
+        tokens[::7] + [["never-seen-term"]], vocabulary={t: i for i, t in enumerate(dtm.terms)},
+        idf=dtm.vocabulary.idf)
+    _same_csr(new_counts, counts)
+    _same_csr(new_tfidf, tfidf)
+
+
+def test_sublinear_tf_equals_scikit_learn(real_token_lists):
+    tokens = real_token_lists["20newsgroups_bydate.jsonl.gz"]
+    dtm = vectorize(tokens, sublinear_tf=True)
+    *_, tfidf = _sklearn_matrices(tokens, min_df=2, max_df=0.5, sublinear_tf=True)
+    _same_csr(dtm.tfidf, tfidf)

@@ -38,7 +38,8 @@ from ._validation import check_int
 from .corpus import stream_corpus
 from .errors import InvalidParameterError, OutputError, TopicmfWarning, VocabularyError
 from .shards import ShardSet, new_manifest, staged_folder, write_manifest, write_shard
-from .vectorize import Vocabulary, _check_df, _tfidf_transformer
+from .vectorize import (Vocabulary, _check_df, count_tokens, keep_columns, prune_terms,
+                        tfidf_weights)
 
 __all__ = ["build_matrix"]
 
@@ -91,7 +92,7 @@ def build_matrix(path, out, *, shard_docs=20000, tokenizer=None, min_df=2, max_d
                 warnings.warn(message, TopicmfWarning, stacklevel=2)
         timings["read"] = time.perf_counter() - start
         start = time.perf_counter()
-        vocabulary, remap, pruned = _prune(tokens, n_read, min_df=min_df, max_df=max_df,
+        vocabulary, remap, pruned = prune_terms(tokens, n_read, min_df=min_df, max_df=max_df,
                                            max_terms=max_terms, sublinear_tf=sublinear_tf)
         del tokens
         timings["prune"] = time.perf_counter() - start
@@ -159,28 +160,9 @@ class _TokenTable:
         return columns
 
 
-def _count_chunk(token_lists: list[list[str]]):
-    """A chunk's distinct tokens and its rows in their ids: (terms, indptr, columns, counts),
-    columns sorted within each row."""
-    local: dict[str, int] = {}
-    setdefault = local.setdefault
-    flat = [setdefault(token, len(local)) for tokens in token_lists for token in tokens]
-    n_docs, n_local = len(token_lists), len(local)
-    indptr = np.zeros(n_docs + 1, dtype=np.int64)
-    if not flat:
-        return [], indptr, np.zeros(0, np.int32), np.zeros(0, np.int32)
-    lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=n_docs)
-    rows = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
-    keys, counts = np.unique(rows * n_local + np.asarray(flat, dtype=np.int64),
-                             return_counts=True)
-    rows, columns = np.divmod(keys, n_local)
-    np.cumsum(np.bincount(rows, minlength=n_docs), out=indptr[1:])
-    return list(local), indptr, columns.astype(np.int32), counts.astype(np.int32)
-
-
 def _tokenize_and_count(texts: list[str]):
     """Runs in a worker process set up by topicmf.tokenize._init_worker."""
-    return _count_chunk(_tokenize._tokenize_chunk(texts))
+    return count_tokens(_tokenize._tokenize_chunk(texts))
 
 
 class _Spill:
@@ -271,7 +253,7 @@ def _counted_chunks(stream, tokenizer, n_jobs, input_bytes=None):
             if pool is None:
                 if chars > _tokenize._COMPILED_MIN_CHARS:
                     tokenizer._start_compiled()
-                yield meta, _count_chunk([tokenizer(text) for text in texts])
+                yield meta, count_tokens([tokenizer(text) for text in texts])
                 continue
             in_flight.append((meta, pool.submit(_tokenize_and_count, texts)))
             while len(in_flight) >= limit:
@@ -314,59 +296,6 @@ def _jobs(n_jobs: int | None, chars: int) -> int:
 
 # ---------------------------------------------------------------------------- pruning
 
-def _prune(tokens, n_docs: int, *, min_df, max_df, max_terms, sublinear_tf):
-    """The kept terms, as vectorize() keeps them: (Vocabulary, table id -> term index or -1,
-    number of tokens pruned)."""
-    names, df, total = tokens
-    if n_docs == 0:
-        raise VocabularyError("There are no documents to vectorize.")
-    if not names:
-        raise VocabularyError(
-            "No terms are left after tokenization: every document is empty or all stopwords; "
-            "check --lang and --stopwords.")
-    low = min_df if isinstance(min_df, int) else int(np.ceil(min_df * n_docs))
-    high = max_df if isinstance(max_df, int) else int(np.floor(max_df * n_docs))
-    if high < low:
-        raise VocabularyError(
-            f"max_df={max_df} keeps terms in at most {high} of the {n_docs} documents, fewer than "
-            f"min_df={min_df} requires; lower --min-df or raise --max-df.")
-    # scikit-learn's CountVectorizer: terms in sorted order; document counts compared with
-    # max_df and min_df as it computes them; with max_features, the most frequent terms by
-    # its own argsort of the negated totals, whose order among ties this reproduces.
-    order = np.array(sorted(range(len(names)), key=names.__getitem__), dtype=np.int64)
-    dfs, tfs = df[order], total[order]
-    mask = np.ones(len(order), dtype=bool)
-    mask &= dfs <= (max_df if isinstance(max_df, int) else max_df * n_docs)
-    mask &= dfs >= (min_df if isinstance(min_df, int) else min_df * n_docs)
-    if max_terms is not None and mask.sum() > max_terms:
-        keep = np.zeros(len(order), dtype=bool)
-        keep[np.where(mask)[0][(-tfs[mask]).argsort()[:max_terms]]] = True
-        mask = keep
-    kept = np.where(mask)[0]
-    if len(kept) == 0:
-        raise VocabularyError(
-            f"After pruning, no terms remain (min_df={min_df}, max_df={max_df}, {n_docs} "
-            f"documents); try a lower --min-df or a higher --max-df.")
-    remap = np.full(len(order), -1, dtype=np.int64)
-    remap[order[kept]] = np.arange(len(kept))
-    settings = {"min_df": min_df, "max_df": max_df, "max_terms": max_terms,
-                "sublinear_tf": bool(sublinear_tf), "norm": "l2", "smooth_idf": True}
-    terms = np.asarray([names[i] for i in order[kept]], dtype=str)
-    return Vocabulary(terms=terms, idf=_smooth_idf(dfs[kept], n_docs), settings=settings), \
-        remap, len(names) - len(kept)
-
-
-def _smooth_idf(df: np.ndarray, n_docs: int) -> np.ndarray:
-    """scikit-learn's TfidfTransformer.fit with smooth_idf, step by step, for the same bits."""
-    df = df.astype(np.float64)
-    df += 1.0
-    idf = np.full_like(df, fill_value=n_docs + 1, dtype=np.float64)
-    idf /= df
-    np.log(idf, out=idf)
-    idf += 1.0
-    return idf
-
-
 # ---------------------------------------------------------------------------- pass 2
 
 class _ShardWriter:
@@ -376,7 +305,7 @@ class _ShardWriter:
                  has_labels: bool):
         self.folder, self.shard_docs, self.build = folder, shard_docs, build
         self.n_terms = len(vocabulary)
-        self.transformer = _tfidf_transformer(vocabulary.settings, vocabulary.idf)
+        self.vocabulary = vocabulary
         self.has_labels = has_labels
         self.entries: list[dict] = []
         self.written = 0
@@ -416,7 +345,7 @@ class _ShardWriter:
         shard.data, shard.indices, shard.indptr = counts[:nnz].astype(np.int64), columns[:nnz], \
             indptr
         shard.has_sorted_indices = True
-        tfidf = self.transformer.transform(shard)
+        tfidf = tfidf_weights(shard, self.vocabulary)
         meta = self._meta[:n]
         labels = (["" if m[1] is None else m[1] for m in meta] if self.has_labels else None)
         if labels is not None:
@@ -434,14 +363,8 @@ def _second_pass(spill: _Spill, remap: np.ndarray, writer: _ShardWriter, n_read:
                  report) -> None:
     done = 0
     for lengths, columns, counts, meta in spill.blocks(_BLOCK_DOCS):
-        columns = remap[columns]
-        kept = columns >= 0
-        rows = np.repeat(np.arange(len(lengths)), lengths)[kept]
-        columns, counts = columns[kept], counts[kept]
         # Table ids are in order of first appearance; term indices must be sorted in a row.
-        order = np.lexsort((columns, rows))
-        writer.add(np.bincount(rows, minlength=len(lengths)), columns[order].astype(np.int32),
-                   counts[order], meta)
+        writer.add(*keep_columns(lengths, columns, counts, remap), meta)
         done += len(lengths)
         report("write", done, n_read)
     writer.finish()

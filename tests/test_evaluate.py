@@ -171,3 +171,13 @@ def test_heldout_perplexity_ignores_terms_never_seen_in_training():
     heldout = sp.csr_array(rng.poisson(2.0, size=(6, 10)).astype(float))
     with_unseen = evaluate.heldout_perplexity(model, heldout)
     assert math.isfinite(with_unseen) and 1.0 < with_unseen < 20.0
+
+
+def test_purity_equals_the_one_from_scikit_learns_contingency_table():
+    from sklearn.metrics.cluster import contingency_matrix
+
+    rng = np.random.default_rng(3)
+    labels = rng.choice(["a", "b", "c", "d"], size=300)
+    topics = rng.integers(0, 7, size=300)
+    table = contingency_matrix(labels, topics)
+    assert evaluate.purity(labels, topics) == table.max(axis=0).sum() / table.sum()

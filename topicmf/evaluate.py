@@ -17,9 +17,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import linear_sum_assignment
-from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
-from sklearn.metrics.cluster import contingency_matrix
 
 from ._validation import check_choice, check_int
 from .errors import InvalidParameterError
@@ -288,7 +285,10 @@ def purity(labels, assignments) -> float:
     """Share of documents whose topic's most common label is their own label (Manning et
     al. 2008, "Introduction to Information Retrieval", 16.3). 1 is perfect; with one topic
     it is the share of the largest class."""
-    table = contingency_matrix(_as_list(labels), _as_list(assignments))
+    _, label_codes = np.unique(np.asarray(_as_list(labels)), return_inverse=True)
+    topics, topic_codes = np.unique(np.asarray(_as_list(assignments)), return_inverse=True)
+    table = np.zeros((label_codes.max() + 1, len(topics)), dtype=np.int64)
+    np.add.at(table, (label_codes, topic_codes), 1)  # the contingency table, labels x topics
     return float(table.max(axis=0).sum() / table.sum())
 
 
@@ -300,6 +300,8 @@ def label_agreement(labels, assignments) -> dict[str, float]:
         raise InvalidParameterError(
             f"label_agreement got {len(labels)} labels and {len(assignments)} topic "
             "assignments; give one label per fitted document.")
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
     return {"nmi": float(normalized_mutual_info_score(labels, assignments)),
             "ari": float(adjusted_rand_score(labels, assignments)),
             "purity": purity(labels, assignments)}
@@ -320,6 +322,8 @@ def match_topics(A, B) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if A.ndim != 2 or A.shape[1] != B.shape[1]:
         raise InvalidParameterError("match_topics needs two topic-term matrices over the same "
                                     "terms.")
+    from scipy.optimize import linear_sum_assignment
+
     similarity = _unit_rows(A) @ _unit_rows(B).T
     rows, cols = linear_sum_assignment(similarity, maximize=True)
     return rows, cols, similarity[rows, cols]

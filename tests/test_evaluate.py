@@ -181,3 +181,20 @@ def test_purity_equals_the_one_from_scikit_learns_contingency_table():
     topics = rng.integers(0, 7, size=300)
     table = contingency_matrix(labels, topics)
     assert evaluate.purity(labels, topics) == table.max(axis=0).sum() / table.sum()
+
+
+@pytest.mark.parametrize("n_labels, n_topics, n", [(4, 7, 300), (2, 2, 40), (1, 3, 20),
+                                                    (3, 1, 20), (1, 1, 10), (5, 5, 5)])
+def test_nmi_and_ari_equal_scikit_learns(n_labels, n_topics, n):
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    rng = np.random.default_rng(n_labels * 10 + n_topics)
+    for trial in range(5):
+        labels = rng.choice([f"l{i}" for i in range(n_labels)], size=n)
+        topics = rng.integers(0, n_topics, size=n)
+        if trial == 0:  # a perfect match, up to the names
+            topics = np.unique(labels, return_inverse=True)[1]
+        ours = evaluate.label_agreement(labels, topics)
+        assert ours["nmi"] == pytest.approx(normalized_mutual_info_score(labels, topics),
+                                            abs=1e-12)
+        assert ours["ari"] == pytest.approx(adjusted_rand_score(labels, topics), abs=1e-12)

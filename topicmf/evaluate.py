@@ -285,26 +285,74 @@ def purity(labels, assignments) -> float:
     """Share of documents whose topic's most common label is their own label (Manning et
     al. 2008, "Introduction to Information Retrieval", 16.3). 1 is perfect; with one topic
     it is the share of the largest class."""
-    _, label_codes = np.unique(np.asarray(_as_list(labels)), return_inverse=True)
-    topics, topic_codes = np.unique(np.asarray(_as_list(assignments)), return_inverse=True)
-    table = np.zeros((label_codes.max() + 1, len(topics)), dtype=np.int64)
-    np.add.at(table, (label_codes, topic_codes), 1)  # the contingency table, labels x topics
+    table = _contingency(labels, assignments)
     return float(table.max(axis=0).sum() / table.sum())
 
 
 def label_agreement(labels, assignments) -> dict[str, float]:
     """NMI (arithmetic normalization), adjusted Rand index (Hubert & Arabie 1985) and purity
-    between the labels and each document's dominant topic (scikit-learn's definitions)."""
+    between the labels and each document's dominant topic, by scikit-learn's definitions
+    (a test holds them to its functions; computed here from the contingency table because
+    importing scikit-learn takes longer than a small run)."""
     labels, assignments = _as_list(labels), _as_list(assignments)
     if len(labels) != len(assignments) or not labels:
         raise InvalidParameterError(
             f"label_agreement got {len(labels)} labels and {len(assignments)} topic "
             "assignments; give one label per fitted document.")
-    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+    table = _contingency(labels, assignments)
+    return {"nmi": _nmi(table), "ari": _ari(table), "purity": purity(labels, assignments)}
 
-    return {"nmi": float(normalized_mutual_info_score(labels, assignments)),
-            "ari": float(adjusted_rand_score(labels, assignments)),
-            "purity": purity(labels, assignments)}
+
+def _contingency(labels, assignments) -> np.ndarray:
+    """Documents per (label, topic): labels x topics, int64."""
+    _, label_codes = np.unique(np.asarray(_as_list(labels)), return_inverse=True)
+    topics, topic_codes = np.unique(np.asarray(_as_list(assignments)), return_inverse=True)
+    table = np.zeros((label_codes.max() + 1, len(topics)), dtype=np.int64)
+    np.add.at(table, (label_codes.ravel(), topic_codes.ravel()), 1)
+    return table
+
+
+def _entropy(counts: np.ndarray) -> float:
+    counts = counts[counts > 0].astype(np.float64)
+    if counts.size <= 1:
+        return 0.0
+    total = counts.sum()
+    return float(-np.sum((counts / total) * (np.log(counts) - np.log(total))))
+
+
+def _nmi(table: np.ndarray) -> float:
+    """Mutual information over the arithmetic mean of the two entropies; 1 when neither
+    side splits the documents, 0 when they share no information."""
+    if table.shape[0] == table.shape[1] == 1:
+        return 1.0
+    rows, cols = np.nonzero(table)
+    joint = table[rows, cols].astype(np.float64)
+    total = joint.sum()
+    p_row, p_col = table.sum(axis=1).astype(np.float64), table.sum(axis=0).astype(np.float64)
+    share = joint / total
+    log_outer = -np.log(p_row[rows] * p_col[cols]) + np.log(p_row.sum()) + np.log(p_col.sum())
+    terms = share * (np.log(joint) - np.log(total)) + share * log_outer
+    terms = np.where(np.abs(terms) < np.finfo(np.float64).eps, 0.0, terms)
+    mi = max(float(terms.sum()), 0.0)
+    if abs(mi) < np.finfo(np.float64).eps:
+        return 0.0
+    return float(mi / ((_entropy(p_row) + _entropy(p_col)) / 2))
+
+
+def _ari(table: np.ndarray) -> float:
+    """Adjusted Rand index from the pair counts of the contingency table."""
+    n = int(table.sum())
+    per_label, per_topic = table.sum(axis=1), table.sum(axis=0)
+    squares = int((table ** 2).sum())
+    same_both = squares - n
+    same_topic_only = int((table @ per_topic).sum()) - squares
+    same_label_only = int((table.T @ per_label).sum()) - squares
+    neither = n * n - same_topic_only - same_label_only - squares
+    if same_topic_only == 0 and same_label_only == 0:
+        return 1.0
+    return float(2.0 * (same_both * neither - same_label_only * same_topic_only)
+                 / ((same_both + same_label_only) * (same_label_only + neither)
+                    + (same_both + same_topic_only) * (same_topic_only + neither)))
 
 
 def _as_list(values) -> list:

@@ -410,3 +410,26 @@ def test_svd_sketch_is_rounded_up_to_the_rows_the_products_run_fastest_on(dtype,
     monkeypatch.setattr(_kernels, "product", recording)
     U, S, V = _svd.randomized_svd(X, 20, np.random.RandomState(0))
     assert set(widths) == {width} and U.shape == (60, 20) and V.shape == (80, 20)
+
+
+def test_auto_runs_numpy_below_the_small_fit_work_and_numba_above():
+    from topicmf.models._kernels import SMALL_FIT_WORK, resolve_engine
+
+    assert resolve_engine("auto", work=SMALL_FIT_WORK - 1) == "numpy"
+    assert resolve_engine("auto", work=SMALL_FIT_WORK) == "numba"
+    assert resolve_engine("auto") == "numba"
+    assert resolve_engine("numba", work=10) == "numba"  # asked for by name: always
+
+
+def test_a_small_fit_and_fold_in_never_load_the_compiled_kernels():
+    import subprocess
+    import sys
+
+    code = ("import sys, scipy.sparse as sp; from topicmf.models import NMF, PLSA, LSA; "
+            "X = sp.random(80, 300, density=0.05, format='csr', random_state=0); "
+            "[m.fit(X).transform(X) for m in (NMF(n_topics=3, random_state=0), "
+            "NMF(n_topics=3, beta_loss='kullback-leibler', random_state=0), "
+            "PLSA(n_topics=3, random_state=0), LSA(n_topics=3, random_state=0))]; "
+            "assert 'numba' not in sys.modules, 'numba loaded'")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]

@@ -376,9 +376,19 @@ def numba_available() -> bool:
     return True
 
 
-def resolve_engine(engine: str) -> str:
-    """The engine a fit runs on: ``"auto"`` means numba when it is installed."""
+#: Below this much work per iteration (non-zeros of X times topics), "auto" runs the numpy
+#: kernels: loading the compiled ones costs about 0.4 s on a process's first fit (8 s to
+#: compile them with an empty cache), more than they save on a fit this small (at most
+#: 0.2 s over 20 iterations on 20 Newsgroups slices; benchmarks/startup.py --threshold).
+SMALL_FIT_WORK = 1_000_000
+
+
+def resolve_engine(engine: str, work: int | None = None) -> str:
+    """The engine a fit runs on: ``"auto"`` means numba when it is installed, except for a
+    fit whose ``work`` (non-zeros times topics) is below :data:`SMALL_FIT_WORK`."""
     if engine == "auto":
+        if work is not None and work < SMALL_FIT_WORK:
+            return "numpy"
         return "numba" if numba_available() else "numpy"
     if engine == "numba" and not numba_available():
         from ..errors import InvalidParameterError

@@ -73,10 +73,10 @@ class LSA(LatentFactorModel):
             order = np.argsort(S)[::-1]
             U, S, VT = U[:, order], S[order], VT[order]
         else:
+            engine = _kernels.resolve_engine("auto", work=source.nnz * k)
             with _kernels.quiet_blas():
                 S, V = randomized_svd_blocks(source, k, rng, n_oversamples=self.n_oversamples,
-                                             n_iter=self.n_iter,
-                                             engine=_kernels.resolve_engine("auto"))
+                                             n_iter=self.n_iter, engine=engine)
             S, VT = S.astype(source.dtype), V.T  # V^T as a view: no copy of the terms' factor
         # The sign of each component's largest-magnitude loading, one component at a time:
         # VT may be a transposed view, and a reduction over its rows would copy it whole.

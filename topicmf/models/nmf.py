@@ -60,7 +60,7 @@ class NMF(LatentFactorModel):
         self._check_params()
         source = self._check_source(X)
         k = self._check_n_topics(source)
-        engine = _kernels.resolve_engine(self.engine)
+        engine = _kernels.resolve_engine(self.engine, work=source.nnz * k)
         frobenius = self.beta_loss == "frobenius"
         with _kernels.quiet_blas():
             # The compiled passes get rows padded with zero columns to a width they run
@@ -92,7 +92,7 @@ class NMF(LatentFactorModel):
         self._check_params()
         X = self._check_input(X, reset=False)
         H = self.components_.astype(X.dtype, copy=False)
-        engine = _kernels.resolve_engine(self.engine)
+        engine = _kernels.resolve_engine(self.engine, work=X.nnz * H.shape[0])
         if self.beta_loss == "frobenius":
             step = partial(_frobenius_w_step, HT=np.ascontiguousarray(H.T), HHt=H @ H.T)
         else:

@@ -102,7 +102,7 @@ class PLSA(LatentFactorModel):
         source = self._check_source(X)
         k = self._check_n_topics(source)
         rng = self._rng()
-        engine = _kernels.resolve_engine(self.engine)
+        engine = _kernels.resolve_engine(self.engine, work=source.nnz * k)
         totals = source.map_reduce(_column_totals)
         self.background_ = totals / totals.sum() if totals.sum() > 0 else totals
         n_tokens = float(totals.sum())
@@ -140,7 +140,8 @@ class PLSA(LatentFactorModel):
         phi = self.components_.astype(X.dtype, copy=False)
         theta = np.full((X.shape[0], phi.shape[0]), 1.0 / phi.shape[0], dtype=X.dtype)
         step = partial(_fold_in_step, phiT=np.ascontiguousarray(phi.T),
-                       engine=_kernels.resolve_engine(self.engine), offset=self._offset(X.dtype))
+                       engine=_kernels.resolve_engine(self.engine, work=X.nnz * phi.shape[0]),
+                       offset=self._offset(X.dtype))
         return self._fold_in(X, theta, step, maximize=True)
 
 

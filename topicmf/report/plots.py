@@ -87,12 +87,9 @@ def render_plots(data: dict, folder: Path, prefix: str) -> dict[str, str]:
         for name, draw in drawers.items():
             if name == "labels" and not data.get("labels"):
                 continue
-            fig = draw(data)
-            fig.savefig(folder / f"{prefix}{name}.svg", bbox_inches="tight")
-            buffer = io.BytesIO()
-            fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
-            (folder / f"{prefix}{name}.png").write_bytes(buffer.getvalue())
-            images[name] = base64.b64encode(buffer.getvalue()).decode("ascii")
+            png = _save(draw(data), folder / f"{prefix}{name}.svg")
+            (folder / f"{prefix}{name}.png").write_bytes(png)
+            images[name] = base64.b64encode(png).decode("ascii")
     for warning in caught:
         text = str(warning.message)
         if "missing from font" in text:
@@ -105,6 +102,51 @@ def render_plots(data: dict, folder: Path, prefix: str) -> dict[str, str]:
                       "show as boxes in the plots; install a CJK font (Debian: fonts-noto-cjk) "
                       "or set TOPICMF_FONT to a font file.", TopicmfWarning, stacklevel=2)
     return images
+
+
+MARGIN = 2.0  # inches of canvas around a figure, for labels that overflow it
+PAD = 0.1  # inches around the drawing, as savefig's pad_inches
+
+
+def _save(fig, svg_path: Path) -> bytes:
+    """Write the figure as SVG and return it as PNG, both cropped to what was drawn.
+
+    savefig(bbox_inches="tight") draws a figure once to find its extent and again to write
+    it, for each format. Here the PNG is drawn once, on a canvas with a margin for labels
+    that stick out of the figure, and cropped to the drawing; the SVG is written with that
+    extent, which needs no extra pass: two drawings per plot instead of four.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.image import imsave
+    from matplotlib.transforms import Bbox
+
+    width, height = fig.get_size_inches()
+    big_w, big_h = width + 2 * MARGIN, height + 2 * MARGIN
+    for ax in fig.axes:
+        x0, y0, w, h = ax.get_position().bounds
+        ax.set_position([(x0 * width + MARGIN) / big_w, (y0 * height + MARGIN) / big_h,
+                         w * width / big_w, h * height / big_h])
+    fig.set_size_inches(big_w, big_h)
+    fig.set_dpi(DPI)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    # The drawing's extent is where the pixels differ from the background (cheaper than
+    # asking every artist for its extent, which lays out the ticks again).
+    pixels = np.asarray(canvas.buffer_rgba())
+    ink = (pixels != pixels[0, 0]).any(axis=2)
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    pad = int(round(PAD * DPI))
+    if rows.size:
+        top, bottom = max(rows[0] - pad, 0), min(rows[-1] + 1 + pad, ink.shape[0])
+        left, right = max(cols[0] - pad, 0), min(cols[-1] + 1 + pad, ink.shape[1])
+    else:
+        top, bottom, left, right = 0, ink.shape[0], 0, ink.shape[1]
+    drawn = Bbox.from_extents(left / DPI, (ink.shape[0] - bottom) / DPI, right / DPI,
+                              (ink.shape[0] - top) / DPI)
+    buffer = io.BytesIO()
+    imsave(buffer, pixels[top:bottom, left:right], format="png", dpi=DPI)
+    fig.savefig(svg_path, bbox_inches=drawn)
+    return buffer.getvalue()
 
 
 # ---------------------------------------------------------------------------- the plots

@@ -1,6 +1,7 @@
 """Small runs: import times and the demo run's wall time, each in a fresh process.
 
     python benchmarks/startup.py [--rounds 5]
+    python benchmarks/startup.py --kernels [--corpora ../shared/corpora]
 
 Rows, each a new Python process, timed from outside (wall clock), round by round so that a
 change in the machine's speed falls on every row; the table gives the median per row and the
@@ -14,6 +15,12 @@ ratios the everyday-use targets are stated in:
 - ``cli demo, cold``: the same with ``NUMBA_CACHE_DIR`` pointing at a new empty folder.
 
 The first round is a warm-up (file caches, compile cache) and is reported apart as "cold".
+
+``--kernels`` measures where ``engine="auto"`` switches from the numpy kernels to the compiled
+ones (``topicmf.models._kernels.SMALL_FIT_WORK``): fit seconds of NMF, KL-NMF and PLSA, 20
+iterations with tol 0, numpy against numba (warm, best of 2), on the first n documents of 20
+Newsgroups, and what a process's first compiled fit costs on top (loading the cached kernels,
+in a fresh process).
 """
 
 from __future__ import annotations
@@ -55,10 +62,69 @@ def run(command, cold: bool, work: Path) -> float:
     return time.perf_counter() - start
 
 
+KERNEL_FITS = (("NMF", "frobenius", 2, 1000), ("NMF", "frobenius", 10, 1000),
+               ("NMF", "frobenius", 10, 10000), ("KL-NMF", "kullback-leibler", 2, 1000),
+               ("KL-NMF", "kullback-leibler", 10, 500), ("KL-NMF", "kullback-leibler", 2, 4000), ("PLSA", None, 10, 500))
+FIRST_FIT = ("import sys, numpy as np, scipy.sparse as sp; from topicmf import NMF; "
+             "X = sp.random(200, 300, density=0.05, format='csr', random_state=0); "
+             "import time; t = time.perf_counter(); "
+             "NMF(2, max_iter=2, tol=0, engine=sys.argv[1]).fit(X); "
+             "print(time.perf_counter() - t)")
+
+
+def kernels(corpora: Path) -> None:
+    """The numpy-vs-compiled table behind SMALL_FIT_WORK."""
+    import warnings
+
+    import numpy as np
+
+    from topicmf import NMF, PLSA, load_corpus
+    from topicmf.tokenize import Tokenizer
+    from topicmf.vectorize import vectorize
+
+    corpus = load_corpus(corpora / "20newsgroups_bydate.jsonl.gz", limit=10000)
+    dtm = vectorize(Tokenizer("en").tokenize_many(corpus.texts))
+    print("| model | K | documents | nnz x K | numpy s | numba s |")
+    print("|---|---|---|---|---|---|")
+    for name, loss, k, n in KERNEL_FITS:
+        X = dtm.matrix_for("tfidf" if loss == "frobenius" else "counts")[:n]
+        seconds = {}
+        for engine in ("numpy", "numba"):
+            model = (NMF(k, beta_loss=loss, max_iter=20, tol=0, random_state=0, engine=engine)
+                     if loss else PLSA(k, max_iter=20, tol=0, random_state=0, engine=engine))
+            best = np.inf
+            for _ in range(3):  # the first is the warm-up
+                start = time.perf_counter()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    model.fit(X)
+                best = min(best, time.perf_counter() - start)
+            seconds[engine] = best
+        print(f"| {name} | {k} | {n:,} | {X.nnz * k:,} | {seconds['numpy']:.3f} | "
+              f"{seconds['numba']:.3f} |")
+    with tempfile.TemporaryDirectory() as empty:
+        first = {}
+        for label, engine, cache in (("numpy", "numpy", None), ("numba", "numba", None),
+                                     ("numba, empty cache", "numba", empty)):
+            env = dict(os.environ, **({"NUMBA_CACHE_DIR": cache} if cache else {}))
+            done = subprocess.run([sys.executable, "-c", FIRST_FIT, engine], check=True,
+                                  env=env, capture_output=True, text=True)
+            first[label] = float(done.stdout)
+    print()
+    print("A process's first fit (200 x 300, 2 iterations), seconds: " +
+          ", ".join(f"{label} {s:.2f}" for label, s in first.items()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--kernels", action="store_true",
+                        help="the numpy-vs-compiled fit table instead")
+    parser.add_argument("--corpora", type=Path, default=ROOT.parent / "shared" / "corpora")
     args = parser.parse_args()
+    if args.kernels:
+        kernels(args.corpora)
+        return
     with tempfile.TemporaryDirectory() as work:
         work = Path(work)
         table = rows(work)

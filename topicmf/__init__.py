@@ -11,7 +11,6 @@ __version__ = "0.1.0"
 import sys as _sys
 import types as _types
 
-
 from .errors import (ClusterError, ConvergenceWarning, CorpusError, InvalidParameterError,
                      ModelFileError, NotFittedError, OutputError, ShardError, TopicmfError,
                      TopicmfWarning, VocabularyError)

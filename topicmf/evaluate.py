@@ -285,8 +285,7 @@ def purity(labels, assignments) -> float:
     """Share of documents whose topic's most common label is their own label (Manning et
     al. 2008, "Introduction to Information Retrieval", 16.3). 1 is perfect; with one topic
     it is the share of the largest class."""
-    table = _contingency(labels, assignments)
-    return float(table.max(axis=0).sum() / table.sum())
+    return _purity(_contingency(labels, assignments))
 
 
 def label_agreement(labels, assignments) -> dict[str, float]:
@@ -300,7 +299,11 @@ def label_agreement(labels, assignments) -> dict[str, float]:
             f"label_agreement got {len(labels)} labels and {len(assignments)} topic "
             "assignments; give one label per fitted document.")
     table = _contingency(labels, assignments)
-    return {"nmi": _nmi(table), "ari": _ari(table), "purity": purity(labels, assignments)}
+    return {"nmi": _nmi(table), "ari": _ari(table), "purity": _purity(table)}
+
+
+def _purity(table: np.ndarray) -> float:
+    return float(table.max(axis=0).sum() / table.sum())
 
 
 def _contingency(labels, assignments) -> np.ndarray:

@@ -233,9 +233,9 @@ def tfidf_weights(counts, vocabulary: Vocabulary):
         data += 1.0
     data *= vocabulary.idf[counts.indices]
     rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
-    norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=counts.shape[0]))
-    nonzero = norms[rows] != 0.0
-    data[nonzero] /= norms[rows][nonzero]
+    norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=counts.shape[0]))[rows]
+    nonzero = norms != 0.0
+    data[nonzero] /= norms[nonzero]
     weighted = type(counts)((data, counts.indices.copy(), counts.indptr.copy()),
                             shape=counts.shape)
     weighted.has_sorted_indices = counts.has_sorted_indices

@@ -379,7 +379,7 @@ def numba_available() -> bool:
 #: Below this much work per iteration (non-zeros of X times topics), "auto" runs the numpy
 #: kernels: loading the compiled ones costs about 0.4 s on a process's first fit (8 s to
 #: compile them with an empty cache), more than they save on a fit this small (at most
-#: 0.2 s over 20 iterations on 20 Newsgroups slices; benchmarks/startup.py --threshold).
+#: 0.2 s over 20 iterations on 20 Newsgroups slices; benchmarks/startup.py --kernels).
 SMALL_FIT_WORK = 1_000_000
 
 

@@ -22,7 +22,10 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 from matplotlib import font_manager, ticker
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.image import imsave
+from matplotlib.transforms import Bbox
 
 from ..errors import TopicmfWarning
 
@@ -116,10 +119,6 @@ def _save(fig, svg_path: Path) -> bytes:
     that stick out of the figure, and cropped to the drawing; the SVG is written with that
     extent, which needs no extra pass: two drawings per plot instead of four.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.image import imsave
-    from matplotlib.transforms import Bbox
-
     width, height = fig.get_size_inches()
     big_w, big_h = width + 2 * MARGIN, height + 2 * MARGIN
     for ax in fig.axes:

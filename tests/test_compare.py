@@ -5,7 +5,7 @@ import json
 import pytest
 
 from conftest import make_two_topic_texts, subcommand_parser
-from topicmf import _cli_evaluate
+from topicmf.cli import compare as _cli_compare, sweep as _cli_sweep
 from topicmf.compare import K_RULE, compare, parse_ks, plot_sweep, recommend_k, sweep
 from topicmf.corpus import Corpus
 from topicmf.errors import InvalidParameterError
@@ -80,7 +80,10 @@ def test_parse_ks_errors_say_how_to_write_it(text):
 
 
 def _parser():
-    return subcommand_parser(_cli_evaluate.add_parser)
+    def both(commands, common):
+        _cli_compare.add_parser(commands, common)
+        _cli_sweep.add_parser(commands, common)
+    return subcommand_parser(both)
 
 
 def test_compare_command_writes_table_and_report(two_topic_folder, tmp_path, capsys):

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from topicmf import _cli_complete
+from topicmf.cli import complete as _cli_complete, main
+from topicmf.complete import read_ratings
 from topicmf.complete import (HAVE_NUMBA, BiasedMF, DampedBiases, ratings_from_sparse,
                               ratings_from_triples, rmse, split_ratings)
 from topicmf.errors import CorpusError, InvalidParameterError, ModelFileError, NotFittedError
@@ -247,16 +248,26 @@ def test_cli_reads_triples_with_header_detection(tmp_path, capsys):
 
 @pytest.mark.parametrize("text,match", [
     ("", "no ratings"),
-    ("user,item,rating\nann,up,5\nann,up,4\n", "more than once.*--duplicates"),
+    ("user,item,rating\nann,up,5\nann,up,4\n", "more than once.*duplicates='mean'"),
     ("user,item,rating\nann,up,good\n", "line 2: rating 'good' is not a number"),
     ("user,a,b\nann,nan,1\n", "column 'a': rating 'nan' is not a finite number"),
     ("user,a,b\nann,-,?\n", "no observed rating"),
 ])
-def test_cli_bad_files(tmp_path, text, match):
+def test_bad_ratings_files(tmp_path, text, match):
     path = tmp_path / "bad.csv"
     path.write_text(text)
     with pytest.raises(CorpusError, match=match):
-        _cli_complete.run(args_for(path, factors=1))
+        read_ratings(path)
+
+
+def test_cli_names_its_flags_in_library_errors(tmp_path, capsys):
+    path = tmp_path / "bad.csv"
+    path.write_text("user,item,rating\nann,up,5\nann,up,4\n")
+    assert main(["complete", str(path), "--factors", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "pass --duplicates mean (or 'last')" in err and "Traceback" not in err
+    assert main(["complete", str(EXAMPLE), "--factors", "2", "--holdout", "1.5"]) == 1
+    assert "--holdout must be a share between 0 and 1" in capsys.readouterr().err
 
 
 def test_cli_duplicates_mean_and_bad_options(tmp_path, capsys):
@@ -266,5 +277,18 @@ def test_cli_duplicates_mean_and_bad_options(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["n_ratings"] == 2
     with pytest.raises(InvalidParameterError, match="--factors"):
         _cli_complete.run(args_for(EXAMPLE, factors=5))
-    with pytest.raises(InvalidParameterError, match="--holdout"):
+    with pytest.raises(InvalidParameterError, match="'holdout'"):
         _cli_complete.run(args_for(EXAMPLE, holdout=1.5))
+
+
+def test_small_tables_get_a_lighter_penalty_and_holdout_scores_three_methods():
+    from topicmf.complete import SMALL_INPUT, holdout_scores, model_for
+
+    assert model_for(SMALL_INPUT - 1, 2).reg_factors == 0.01
+    assert model_for(SMALL_INPUT, 2).reg_factors is None
+    data = read_ratings(EXAMPLE)
+    scores = holdout_scores(data, 0.25, 1, random_state=0)
+    assert 0 < scores["n_held_out"] < len(data)
+    assert set(scores["methods"]) == {"model", "global mean", "mean + damped biases"}
+    with pytest.raises(InvalidParameterError, match="'n_factors' 9"):
+        holdout_scores(data, 0.25, 9)

@@ -227,7 +227,7 @@ def test_single_bad_txt_files_are_errors(tmp_path):
     with pytest.raises(CorpusError) as error:
         load_corpus(bad)
     assert str(error.value) == (f"{bad} is not UTF-8, GB18030 or Big5 text; convert it to "
-                                f"UTF-8 or pass --encoding")
+                                f"UTF-8 or pass 'encoding'")
 
 
 # ---------------------------------------------------------------------------- csv
@@ -262,8 +262,8 @@ def test_csv_missing_column_names_the_columns(tmp_path):
     with pytest.raises(CorpusError) as error:
         load_corpus(path)
     assert str(error.value) == (f"{path} has no column 'text' (columns: title, body); "
-                                f"choose one with --text-column")
-    with pytest.raises(CorpusError, match="no column 'topic'.*--label-column"):
+                                f"choose one with 'text_column'")
+    with pytest.raises(CorpusError, match="no column 'topic'.*'label_column'"):
         load_corpus(path, text_column="body", label_column="topic")
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from topicmf.corpus import load_corpus
-from topicmf.errors import ModelFileError, TopicmfWarning
+from topicmf.errors import InvalidParameterError, ModelFileError, TopicmfWarning
 from topicmf.io import load_analysis, save_analysis, staged_output
 from topicmf.pipeline import analyze
 
@@ -69,6 +69,19 @@ def test_saved_analysis_folds_in_like_the_original(corpus, model, tmp_path):
     np.testing.assert_allclose(new[:5], original)
     assert known.tolist() == [True] * 5 + [False]
     assert not new[5].any()
+
+
+def test_assign_gives_each_new_document_its_dominant_topic(corpus):
+    analysis = analyze(corpus, 2, min_df=1).analysis
+    with pytest.warns(TopicmfWarning, match="1 document"):
+        rows = analysis.assign(corpus.texts[:3] + ["zebra"], ids=["a", "b", "c", "z"])
+    vectors, _ = analysis.doc_vectors(corpus.texts[:3])
+    assert [r["doc_id"] for r in rows] == ["a", "b", "c", "z"]
+    assert [r["topic"] for r in rows[:3]] == vectors.argmax(axis=1).tolist()
+    assert rows[0]["topic_label"].count(" / ") == 2
+    assert rows[3]["topic"] is None and rows[3]["weight"] is None and not any(rows[3]["weights"])
+    with pytest.raises(InvalidParameterError, match="'ids'"):
+        analysis.assign(["a text"], ids=["x", "y"])
 
 
 def test_tampered_array_is_refused(corpus, tmp_path):

@@ -11,7 +11,7 @@ from conftest import make_two_topic_texts, subcommand_parser
 
 import topicmf.report.data as report_module
 from topicmf import Tokenizer, analyze, load_corpus
-from topicmf._cli_report import run as run_report_command
+from topicmf.cli.report import run as run_report_command
 from topicmf.errors import InvalidParameterError, ModelFileError, TopicmfWarning
 from topicmf.evaluate import label_agreement
 from topicmf.report import load_report_data, report_data, write_report, write_report_data
@@ -310,7 +310,7 @@ def test_missing_cjk_font_gives_one_warning_not_one_per_glyph(chinese_data, monk
 
 
 def test_report_subcommand_registers_on_a_parser():
-    from topicmf._cli_report import add_parser
+    from topicmf.cli.report import add_parser
 
     args = subcommand_parser(add_parser).parse_args(["report", "out", "--title", "T", "--quiet"])
     assert args.folder == "out" and args.title == "T" and args.quiet

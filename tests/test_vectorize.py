@@ -68,7 +68,7 @@ def test_all_stopwords_corpus_says_so():
 
 
 def test_pruning_everything_says_which_knob_to_turn():
-    with pytest.raises(VocabularyError, match="min-df"):
+    with pytest.raises(VocabularyError, match="'min_df'"):
         vectorize([["a"], ["b"], ["c"]], min_df=2)
 
 

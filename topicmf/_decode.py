@@ -46,7 +46,7 @@ def decode_bytes(data: bytes, *, name: str, encoding: str | None = None) -> str:
         except UnicodeDecodeError as error:
             raise FileProblem(
                 f"{name} is not valid {encoding} text (bad bytes at offset {error.start}); "
-                f"pass the right --encoding or leave it out to detect it",
+                f"pass the right 'encoding' or leave it out to detect it",
                 f"not {encoding}") from None
     else:
         text = _detect_and_decode(data, name)
@@ -101,7 +101,7 @@ class TextFile:
             if not found:
                 raise FileProblem(
                     f"{self.shown} is not valid {self.encoding} text (bad bytes at offset "
-                    f"{self._bad_offset(self.encoding)}); pass the right --encoding or leave it "
+                    f"{self._bad_offset(self.encoding)}); pass the right 'encoding' or leave it "
                     f"out to detect it", f"not {self.encoding}")
             self.codec = self.encoding
             return result
@@ -114,7 +114,7 @@ class TextFile:
         samples = self._chinese_samples()
         if not samples:
             raise FileProblem(f"{self.shown} is not UTF-8, GB18030 or Big5 text; convert it to "
-                               f"UTF-8 or pass --encoding", "not UTF-8, GB18030 or Big5")
+                               f"UTF-8 or pass 'encoding'", "not UTF-8, GB18030 or Big5")
         # Each codec accepts much of the other's bytes, so pick the text that reads best.
         self.codec = max(samples, key=lambda codec: _plausibility(samples[codec]))
         found, result = self._scan(self.codec, scan)
@@ -241,7 +241,7 @@ def _detect_and_decode(data: bytes, name: str) -> str:
             pass
     if not candidates:
         raise FileProblem(f"{name} is not UTF-8, GB18030 or Big5 text; convert it to UTF-8 "
-                           f"or pass --encoding", "not UTF-8, GB18030 or Big5")
+                           f"or pass 'encoding'", "not UTF-8, GB18030 or Big5")
     # Each codec accepts much of the other's bytes, so pick the text that reads best.
     return max(candidates, key=_plausibility)
 

@@ -111,8 +111,8 @@ def build_matrix(path, out, *, shard_docs=20000, tokenizer=None, min_df=2, max_d
         _second_pass(spill, remap, writer, n_read, report)
         shutil.rmtree(spill.folder)
         if writer.written == 0:
-            raise VocabularyError("After pruning, every document is empty; try a lower --min-df "
-                                  "or a higher --max-df.")
+            raise VocabularyError("After pruning, every document is empty; try a lower 'min_df' "
+                                  "or a higher 'max_df'.")
         _warn_excluded(writer.excluded, writer.n_excluded)
         timings["write"] = time.perf_counter() - start
         manifest.update(
@@ -126,10 +126,10 @@ def build_matrix(path, out, *, shard_docs=20000, tokenizer=None, min_df=2, max_d
 def _check_output(path: Path, out: Path) -> None:
     source, target = path.resolve(), out.resolve()
     if target == source or source in target.parents:
-        raise OutputError(f"--out {out} is the input or inside it ({path}); choose a folder "
+        raise OutputError(f"'out' {out} is the input or inside it ({path}); choose a folder "
                           f"outside the input for the shards.")
     if target in source.parents:
-        raise OutputError(f"the input {path} is inside --out {out}, which the shards would "
+        raise OutputError(f"the input {path} is inside 'out' {out}, which the shards would "
                           f"replace; choose another folder.")
 
 

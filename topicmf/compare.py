@@ -52,6 +52,14 @@ class Comparison:
     topics: dict[str, list[list[tuple[str, float]]]]
     settings: dict = field(default_factory=dict)
 
+    def save(self, folder) -> dict:
+        """Write compare.csv and compare.json (settings, rows, each model's top 10 terms) into
+        ``folder``, all at once; returns {"report": what the JSON holds, "files": names}."""
+        report = {"settings": self.settings, "rows": self.rows,
+                  "topics": {name: [[t for t, _ in topic[:10]] for topic in topics]
+                             for name, topics in self.topics.items()}}
+        return _save(folder, "compare", report, self.rows)
+
 
 @dataclass
 class SweepResult:
@@ -61,6 +69,31 @@ class SweepResult:
     recommended_k: int
     rule: str = K_RULE
     settings: dict = field(default_factory=dict)
+
+    def save(self, folder) -> dict:
+        """Write sweep.csv, sweep.json and the sweep.png plot into ``folder``, all at once;
+        returns {"report": what the JSON holds, "files": names}."""
+        report = {"settings": self.settings, "recommended_k": self.recommended_k,
+                  "rule": self.rule, "rows": self.rows}
+        return _save(folder, "sweep", report, self.rows,
+                     plot=lambda staging: plot_sweep(self, staging / "sweep.png"))
+
+
+def _save(folder, name: str, report: dict, rows, plot=None) -> dict:
+    import json
+    from pathlib import Path
+
+    from ._csv import write_rows
+    from .io import staged_output
+
+    files = [f"{name}.csv", f"{name}.json"] + ([f"{name}.png"] if plot else [])
+    with staged_output(Path(folder)) as staging:
+        write_rows(staging / files[0], rows)
+        (staging / files[1]).write_text(json.dumps(report, ensure_ascii=False, indent=1),
+                                        encoding="utf-8")
+        if plot:
+            plot(staging)
+    return {"report": report, "files": files}
 
 
 # -------------------------------------------------------------------------------- compare
@@ -208,7 +241,7 @@ def parse_ks(text: str) -> list[int]:
         ks = []
     if not ks or min(ks) < 1 or max(ks) > 1000:
         raise InvalidParameterError(
-            f"--topics {text!r} is not a list of topic numbers in [1, 1000]; write START:STOP"
+            f"'ks' {text!r} is not a list of topic numbers in [1, 1000]; write START:STOP"
             f"[:STEP] (e.g. 2:30:2) or a comma-separated list (e.g. 5,10,20).")
     return ks
 
@@ -242,8 +275,8 @@ def _prepare(corpus, tokenizer, min_df, max_df, max_terms) -> _Data:
                     max_df=max_df, max_terms=max_terms)
     keep = np.flatnonzero(np.diff(dtm.counts.indptr) > 0)
     if keep.size == 0:
-        raise VocabularyError("After pruning, every document is empty; try a lower --min-df "
-                              "or a higher --max-df.")
+        raise VocabularyError("After pruning, every document is empty; try a lower 'min_df' "
+                              "or a higher 'max_df'.")
     if keep.size < dtm.n_docs:
         warnings.warn(f"{dtm.n_docs - keep.size} document(s) have no term left after "
                       "stopwords and pruning and are left out of the fits.",

@@ -314,12 +314,12 @@ class CorpusStream:
         if scan.texts == 0:
             raise CorpusError(f"{self.source}: all {_count(scan.rows, 'document')} have an empty "
                               f"'{self.text_column}'; choose the column holding the text with "
-                              f"--text-column")
+                              f"'text_column'")
         if use_ids and scan.missing_id is not None:
             _row_id(scan.missing_id, None, True, id_key, self.source)
         if use_ids and scan.repeated_id is not None:
             raise CorpusError(f"{self.source} has the id '{scan.repeated_id}' more than once in "
-                              f"column '{id_key}'; ids must be unique (or choose --id-column)")
+                              f"column '{id_key}'; ids must be unique (or choose another 'id_column')")
         self.expected = scan.texts
 
         rows, count = 0, 0
@@ -470,8 +470,8 @@ def _parse_records(lines, csv_file: bool, source: str, scan: _RecordScan | None 
 
 def _check_columns(seen, source: str, text_column: str, id_column: str | None,
                    label_column: str | None) -> None:
-    for column, option in ((text_column, "--text-column"), (id_column, "--id-column"),
-                           (label_column, "--label-column")):
+    for column, option in ((text_column, "'text_column'"), (id_column, "'id_column'"),
+                           (label_column, "'label_column'")):
         if column is not None and column not in seen:
             columns = ", ".join(seen) or "none"
             raise CorpusError(f"{source} has no column '{column}' (columns: {columns}); "
@@ -490,7 +490,7 @@ def _row_id(row: int, value, use_ids: bool, id_key: str, source: str) -> str:
     doc_id = _cell_text(value).strip()
     if not doc_id:
         raise CorpusError(f"{source} row {row} has no '{id_key}'; fill it in or choose "
-                          f"another column with --id-column")
+                          f"another 'id_column'")
     return doc_id
 
 

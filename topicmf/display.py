@@ -7,7 +7,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
-__all__ = ["format_topics", "format_labels_vs_topics", "format_factorization", "pad"]
+__all__ = ["format_topics", "format_labels_vs_topics", "format_factorization", "format_analysis",
+           "format_metrics", "pad"]
 
 
 def _width(text: str) -> int:
@@ -80,3 +81,53 @@ def _matrix_block(title, row_names, column_names, values) -> list[str]:
     for name, row in zip(row_names, np.asarray(values)):
         lines.append(_left(name, width) + "".join(f"{v:9.3f}" for v in row))
     return lines
+
+
+def format_analysis(result, out) -> str:
+    """What ``topicmf analyze`` prints for one run: the corpus and fit line, the topics, labels
+    against topics when there are few, and the documents' topics (``out``: where the full
+    table went)."""
+    info = result.analysis.info
+    corpus, vocab, model = info["corpus"], info["vocabulary"], info["model"]
+    lines = [f"{corpus['name']}: {corpus['n_documents']} documents, {vocab['n_terms']} terms, "
+             f"{model['name'].upper()} with {model['n_topics']} topics "
+             f"({model['n_iter']} iterations, {info['timings_s']['total']:.1f} s)", "",
+             format_topics(result.topics, result.topic_shares), ""]
+    labels = result.fitted_labels
+    if labels and len(set(labels)) <= 30 and result.analysis.n_topics <= 30:
+        lines += [format_labels_vs_topics(labels, result.dominant_topics,
+                                          result.analysis.n_topics), ""]
+    n_docs = result.doc_weights.shape[0]
+    shown = min(n_docs, 100 if n_docs <= 100 else 20)
+    ids = result.fitted_ids(range(shown))
+    width = min(48, max(_width(i) for i in ids))
+    lines.append(f"{'document':<{width}}  topic  weight")
+    for doc_id, weights in zip(ids, result.doc_weights[:shown]):
+        lines.append(f"{_left(doc_id, width)}  {int(weights.argmax()):>5}  {weights.max():6.2f}")
+    if n_docs > shown:
+        lines.append(f"... and {n_docs - shown} more: see {out}/doc_topics.csv")
+    return "\n".join(lines)
+
+
+#: The metric columns of ``compare`` and ``sweep`` tables, in their order.
+METRIC_COLUMNS = ("c_npmi", "c_v", "u_mass", "diversity", "error", "perplexity",
+                  "heldout_perplexity", "nmi", "ari", "purity", "stability", "fit_s")
+
+
+def format_metrics(rows, first: str) -> str:
+    """Metric rows as an aligned table led by the column ``first``; columns absent from every
+    row are left out."""
+    columns = [first] + [c for c in METRIC_COLUMNS if any(row.get(c) is not None for row in rows)]
+    cells = [[_metric(row.get(c)) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(columns, widths))]
+    lines += ["  ".join(v.rjust(w) for v, w in zip(r, widths)) for r in cells]
+    return "\n".join(lines)
+
+
+def _metric(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}" if abs(value) >= 1000 else f"{value:.3f}"
+    return str(value)

@@ -6,21 +6,16 @@ interrupted run leaves the output folder as it was.
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 import numpy as np
 
+from . import _csv
 from .io import save_analysis, staged_output
-from .pipeline import TopicResult
+from .pipeline import TopicResult, topic_label
 
-__all__ = ["write_outputs", "topic_label", "result_summary"]
-
-
-def topic_label(terms: list[tuple[str, float]], n: int = 3) -> str:
-    """A short name for a topic: its top ``n`` terms."""
-    return " / ".join(term for term, _ in terms[:n])
+__all__ = ["write_outputs", "write_assignments", "topic_label", "result_summary"]
 
 
 def result_summary(result: TopicResult) -> dict:
@@ -79,7 +74,7 @@ def _write_run(result: TopicResult, folder: Path) -> None:
 
 def _write_topics_csv(result: TopicResult, path: Path) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+        writer = _csv.writer(handle)
         writer.writerow(["topic", "rank", "term", "weight"])
         for k, terms in enumerate(result.topics):
             for rank, (term, weight) in enumerate(terms, start=1):
@@ -90,7 +85,7 @@ def _write_doc_topics_csv(result: TopicResult, path: Path) -> None:
     """One row per corpus document, in corpus order; excluded documents have no topic."""
     n_topics = result.analysis.n_topics
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+        writer = _csv.writer(handle)
         writer.writerow(["doc_id", "label", "topic", *(f"topic_{k}" for k in range(n_topics))])
         for doc_id, label, weights in result.doc_topic_rows():
             if weights is None:
@@ -98,3 +93,18 @@ def _write_doc_topics_csv(result: TopicResult, path: Path) -> None:
             else:
                 writer.writerow([doc_id, label, int(weights.argmax()),
                                  *(f"{w:.6g}" for w in weights)])
+
+
+def write_assignments(rows, path) -> Path:
+    """Write what :meth:`Analysis.assign` returned as a CSV (doc_id, topic, topic_0..), in
+    place at once: an interrupted write leaves no partial file."""
+    path = Path(path)
+    n_topics = len(rows[0]["weights"]) if rows else 0
+    with staged_output(path.parent if str(path.parent) else Path(".")) as staging:
+        with (staging / path.name).open("w", newline="", encoding="utf-8") as handle:
+            writer = _csv.writer(handle)
+            writer.writerow(["doc_id", "topic", *(f"topic_{k}" for k in range(n_topics))])
+            for r in rows:
+                writer.writerow([r["doc_id"], "" if r["topic"] is None else r["topic"],
+                                 *(f"{w:.6g}" for w in r["weights"])])
+    return path

@@ -168,7 +168,7 @@ def staged_output(directory):
                                         dir=directory.parent))
     except OSError as exc:
         raise OutputError(f"cannot write to {directory} ({exc.strerror or exc}); choose "
-                          f"another folder with --out.") from None
+                          f"another output folder.") from None
     try:
         yield staging
         try:
@@ -177,7 +177,7 @@ def staged_output(directory):
                 _replace(entry, directory / entry.name)
         except OSError as exc:
             raise OutputError(f"cannot write to {directory} ({exc.strerror or exc}); choose "
-                              f"another folder with --out.") from None
+                              f"another output folder.") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

@@ -79,6 +79,36 @@ class Analysis:
             vectors[known] = self.model.display_weights(self.model.transform(matrix[known]))
         return vectors, known
 
+    def assign(self, texts, ids=None) -> list[dict]:
+        """Give new documents their topics: one dict per document with ``doc_id`` (from
+        ``ids``, else its position), ``topic`` (the dominant one), its ``weight``,
+        ``topic_label`` (the topic's top 3 terms) and every topic's ``weights``. A document
+        with no term of the vocabulary gets topic None; a TopicmfWarning says how many."""
+        texts = list(texts)
+        ids = [str(i) for i in range(len(texts))] if ids is None else list(ids)
+        if len(ids) != len(texts):
+            raise InvalidParameterError(f"'ids' has {len(ids)} entries for {len(texts)} texts; "
+                                        f"give one id per text or leave it out.")
+        vectors, known = self.doc_vectors(texts)
+        labels = [topic_label(terms) for terms in self.topics(3)]
+        rows = []
+        for doc_id, vector, has_terms in zip(ids, vectors, known):
+            topic = int(vector.argmax()) if has_terms else None
+            rows.append({"doc_id": doc_id, "topic": topic,
+                         "weight": None if topic is None else float(vector[topic]),
+                         "topic_label": "" if topic is None else labels[topic],
+                         "weights": [round(float(w), 6) for w in vector]})
+        unknown = int((~known).sum())
+        if unknown:
+            warnings.warn(f"{unknown} document(s) share no term with the model's vocabulary "
+                          f"and get no topic.", TopicmfWarning, stacklevel=2)
+        return rows
+
+
+def topic_label(terms: list[tuple[str, float]], n: int = 3) -> str:
+    """A short name for a topic: its top ``n`` terms."""
+    return " / ".join(term for term, _ in terms[:n])
+
 
 @dataclass
 class TopicResult:
@@ -287,8 +317,8 @@ def _drop_empty_documents(dtm: DocTermMatrix) -> tuple[DocTermMatrix, np.ndarray
     if len(empty) == 0:
         return dtm, np.arange(dtm.n_docs)
     if len(empty) == dtm.n_docs:
-        raise VocabularyError("After pruning, every document is empty; try a lower --min-df "
-                              "or a higher --max-df.")
+        raise VocabularyError("After pruning, every document is empty; try a lower 'min_df' "
+                              "or a higher 'max_df'.")
     excluded = [dtm.doc_ids[i] for i in empty]
     shown = ", ".join(excluded[:3]) + (", ..." if len(excluded) > 3 else "")
     warnings.warn(f"{len(excluded)} document(s) have no term left after stopwords and pruning "

@@ -423,7 +423,7 @@ def staged_folder(folder):
     if folder.is_file() or (folder.is_dir() and any(folder.iterdir())
                             and not is_shard_folder(folder)):
         raise OutputError(f"{folder} exists and is not a shard folder; choose a new or empty "
-                          f"folder with --out (an earlier shard folder there is replaced).")
+                          f"folder (an earlier shard folder there is replaced).")
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial",
@@ -434,7 +434,7 @@ def staged_folder(folder):
         staging.chmod(0o777 & ~umask)
     except OSError as exc:
         raise OutputError(f"cannot write to {folder} ({exc.strerror or exc}); choose another "
-                          f"folder with --out.") from None
+                          f"output folder.") from None
     try:
         yield staging
         old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
@@ -449,7 +449,7 @@ def staged_folder(folder):
                 raise
         except OSError as exc:
             raise OutputError(f"cannot write to {folder} ({exc.strerror or exc}); choose "
-                              f"another folder with --out.") from None
+                              f"another output folder.") from None
         shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

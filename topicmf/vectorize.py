@@ -108,7 +108,7 @@ def vectorize(token_lists, *, doc_ids=None, labels=None, min_df=2, max_df=0.5,
     if not any(token_lists):
         raise VocabularyError(
             "No terms are left after tokenization: every document is empty or all stopwords; "
-            "check --lang and --stopwords."
+            "check 'lang' and 'stopwords'."
         )
     names, indptr, columns, counts = count_tokens(token_lists)
     df = np.bincount(columns, minlength=len(names)).astype(np.int64)
@@ -156,13 +156,13 @@ def prune_terms(tokens, n_docs: int, *, min_df, max_df, max_terms, sublinear_tf)
     if not names:
         raise VocabularyError(
             "No terms are left after tokenization: every document is empty or all stopwords; "
-            "check --lang and --stopwords.")
+            "check 'lang' and 'stopwords'.")
     low = min_df if isinstance(min_df, int) else int(np.ceil(min_df * n_docs))
     high = max_df if isinstance(max_df, int) else int(np.floor(max_df * n_docs))
     if high < low:
         raise VocabularyError(
             f"max_df={max_df} keeps terms in at most {high} of the {n_docs} documents, fewer than "
-            f"min_df={min_df} requires; lower --min-df or raise --max-df.")
+            f"min_df={min_df} requires; lower 'min_df' or raise 'max_df'.")
     # CountVectorizer's rules: terms in sorted order; document counts compared with max_df and
     # min_df as it computes them; with max_features, the most frequent terms by its own
     # argsort of the negated totals, whose order among ties this reproduces.
@@ -179,7 +179,7 @@ def prune_terms(tokens, n_docs: int, *, min_df, max_df, max_terms, sublinear_tf)
     if len(kept) == 0:
         raise VocabularyError(
             f"After pruning, no terms remain (min_df={min_df}, max_df={max_df}, {n_docs} "
-            f"documents); try a lower --min-df or a higher --max-df.")
+            f"documents); try a lower 'min_df' or a higher 'max_df'.")
     remap = np.full(len(order), -1, dtype=np.int64)
     remap[order[kept]] = np.arange(len(kept))
     settings = {"min_df": min_df, "max_df": max_df, "max_terms": max_terms,

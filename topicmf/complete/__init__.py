@@ -19,8 +19,9 @@ user's factors grows with its ratings (as in SGD, where every rating applies it 
 ``cg_steps`` warm-started conjugate-gradient steps on them, cheaper for many factors.
 Fitting starts from the damped biases and a truncated SVD of what they leave (``init``).
 
-Package layout: ``ratings`` (input, splits, errors, baseline), ``model`` (BiasedMF) and
-``kernels`` (the compiled inner loops and their numpy equivalents).
+Package layout: ``ratings`` (input, splits, errors, baseline), ``model`` (BiasedMF),
+``kernels`` (the compiled inner loops and their numpy equivalents), ``files`` (ratings CSVs in,
+recommendations out) and ``holdout`` (the small-data policy and held-out scores).
 
 Input: a scipy sparse matrix whose *stored non-zero* entries are the observed ratings (explicit
 zeros are dropped, because scipy's own operations drop them too), or :class:`Ratings` from
@@ -31,10 +32,13 @@ all went to the validation split) is predicted from the biases it has: ``mu + b_
 unknown user, ``mu + b_u`` for an unknown item, ``mu`` for both.
 """
 
+from .files import read_ratings, write_recommendations
+from .holdout import SMALL_INPUT, holdout_scores, model_for, observed_mask
 from .kernels import HAVE_NUMBA
 from .model import BiasedMF
 from .ratings import (DampedBiases, Ratings, mae, ratings_from_sparse, ratings_from_triples,
                       rmse, split_ratings)
 
 __all__ = ["BiasedMF", "DampedBiases", "Ratings", "ratings_from_triples", "ratings_from_sparse",
-           "split_ratings", "rmse", "mae", "HAVE_NUMBA"]
+           "split_ratings", "rmse", "mae", "HAVE_NUMBA", "read_ratings", "write_recommendations",
+           "model_for", "holdout_scores", "observed_mask", "SMALL_INPUT"]

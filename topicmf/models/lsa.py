@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.sparse.linalg import svds
 
 from .. import _validation
 from . import _kernels
@@ -69,6 +68,8 @@ class LSA(LatentFactorModel):
             VT = np.eye(k, source.shape[1], dtype=source.dtype)
         elif arpack:
             v0 = rng.uniform(-1.0, 1.0, size=min(source.shape)).astype(source.dtype)
+            from scipy.sparse.linalg import svds  # 0.06 s to import: only where it runs
+
             U, S, VT = svds(source.X, k=k, v0=v0)
             order = np.argsort(S)[::-1]
             U, S, VT = U[:, order], S[order], VT[order]

@@ -38,7 +38,7 @@ def write_report(runs: list[dict], out_dir, *, title: str | None = None) -> Path
         plots_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot write to {out_dir} ({exc.strerror or exc}); choose another "
-                          f"folder with --out.") from None
+                          f"output folder.") from None
     slugs = _slugs([run["label"] for run in runs])
     views = []
     for index, (run, slug) in enumerate(zip(runs, slugs)):
@@ -56,7 +56,7 @@ def write_report(runs: list[dict], out_dir, *, title: str | None = None) -> Path
         path.write_text(page, encoding="utf-8")
     except OSError as exc:
         raise OutputError(f"cannot write {path} ({exc.strerror or exc}); choose another "
-                          f"folder with --out.") from None
+                          f"output folder.") from None
     return path
 
 

@@ -3,56 +3,43 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import time
 
-from .errors import InvalidParameterError
+from ..errors import InvalidParameterError
+from ._common import add_reading_options, add_vocabulary_options, examples, print_json, progress
 
 NAME = "build-matrix"
 
 
 def add_parser(commands, common) -> None:
     """Register ``topicmf build-matrix`` on the subparsers object ``commands``."""
-    from .cli import _df_value
-
     parser = commands.add_parser(
         NAME, parents=[common], help="vectorize a large corpus into a folder of shards",
         description="Read a corpus as a stream, count and weight its terms (counts and TF-IDF, "
                     "as analyze does) and write them into a folder of shards, which "
-                    "'topicmf analyze DIR' fits from one shard at a time.")
+                    "'topicmf analyze DIR' fits from one shard at a time.",
+        **examples("topicmf build-matrix big.jsonl.gz --out shards/ --shard-docs 50000",
+                   "topicmf analyze shards/ --topics 20"))
     parser.add_argument("path", metavar="PATH",
                         help="folder of .txt files, .csv, .jsonl(.gz) or .txt")
     parser.add_argument("--out", required=True, metavar="DIR",
                         help="shard folder to write (an earlier shard folder there is replaced)")
     parser.add_argument("--shard-docs", type=int, default=20000, metavar="N",
                         help="documents in a shard (default: 20000)")
-    parser.add_argument("--min-df", type=_df_value, default=2, metavar="N|F",
-                        help="drop terms in fewer documents than N, or a share F (default: 2)")
-    parser.add_argument("--max-df", type=_df_value, default=0.5, metavar="N|F",
-                        help="drop terms in more than a share F or N documents (default: 0.5)")
-    parser.add_argument("--max-terms", type=int, metavar="N",
-                        help="keep only the N most frequent terms")
+    add_vocabulary_options(parser)
     parser.add_argument("--sublinear-tf", action=argparse.BooleanOptionalAction, default=False,
                         help="use 1 + log(tf) in TF-IDF (default: off)")
-    parser.add_argument("--lang", default="auto", choices=["auto", "en", "zh"],
-                        help="language of the documents (default: auto, per document)")
-    parser.add_argument("--stopwords", metavar="FILE", action="append", default=[],
-                        help="extra stopwords, one a line (repeatable)")
-    parser.add_argument("--userdict", metavar="FILE", action="append", default=[],
-                        help="extra Chinese words, one a line (repeatable)")
     parser.add_argument("--jobs", type=int, metavar="N",
                         help="tokenizing processes (default: every CPU once the corpus passes "
                              "2 M characters)")
-    from .cli import add_reading_options
-    add_reading_options(parser)
+    add_reading_options(parser, limit=False)
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
     """Build the shards and print what was written."""
-    from .build import build_matrix
-    from .tokenize import Tokenizer, read_word_file
+    from ..build import build_matrix
+    from ._common import tokenizer
 
     if args.shard_docs < 1:
         raise InvalidParameterError(f"--shard-docs must be at least 1; got {args.shard_docs}.")
@@ -60,22 +47,18 @@ def run(args) -> int:
         raise InvalidParameterError(f"--jobs must be at least 1; got {args.jobs}.")
     if args.max_terms is not None and args.max_terms < 1:
         raise InvalidParameterError(f"--max-terms must be at least 1; got {args.max_terms}.")
-    tokenizer = Tokenizer(
-        args.lang,
-        stopwords=[w for f in args.stopwords for w in read_word_file(f)],
-        userdict=[w for f in args.userdict for w in read_word_file(f)])
     start = time.perf_counter()
-    with _progress(args) as progress:
+    units = {"read": "doc", "write": "doc"}  # a call a chunk or block: a JSON line each
+    with progress(args, units=units, json_every=1) as report:
         shards = build_matrix(
-            args.path, args.out, shard_docs=args.shard_docs, tokenizer=tokenizer,
+            args.path, args.out, shard_docs=args.shard_docs, tokenizer=tokenizer(args),
             min_df=args.min_df, max_df=args.max_df, max_terms=args.max_terms,
             sublinear_tf=args.sublinear_tf, text_column=args.text_column,
             id_column=args.id_column, label_column=args.label_column, lines=args.lines,
-            encoding=args.encoding, n_jobs=args.jobs, progress=progress)
+            encoding=args.encoding, n_jobs=args.jobs, progress=report)
     summary = _summary(shards, time.perf_counter() - start)
     if args.json:
-        json.dump(summary, sys.stdout, ensure_ascii=False, indent=1)
-        sys.stdout.write("\n")
+        print_json(summary)
     elif not args.quiet:
         print(_describe(summary))
     return 0
@@ -117,10 +100,3 @@ def _size(n: int) -> str:
         n /= 1000
         if n < 1000 or unit == "GB":
             return f"{n:.1f} {unit}"
-
-
-def _progress(args):
-    """The command line's progress bars, one per pass, counted in documents; with --json a
-    line per call (called once a chunk or block, not per document)."""
-    from .cli import _progress as progress
-    return progress(args, units={"read": "doc", "write": "doc"}, json_every=1)

@@ -6,9 +6,9 @@ rewrites ``FOLDER/index.html`` and ``FOLDER/plots/`` without refitting anything.
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
+
+from ._common import examples, print_json
 
 __all__ = ["add_parser", "run"]
 
@@ -18,7 +18,8 @@ def add_parser(commands, common) -> None:
     parser = commands.add_parser(
         "report", parents=[common], help="render the HTML report again from saved results",
         description="Rewrite FOLDER/index.html and FOLDER/plots/ from the report.json file(s) "
-                    "that 'topicmf analyze' saved in FOLDER, without refitting.")
+                    "that 'topicmf analyze' saved in FOLDER, without refitting.",
+        **examples("topicmf report reports/finance-politics-en --title 'Finance and politics'"))
     parser.add_argument("folder", metavar="FOLDER", help="output folder of 'topicmf analyze'")
     parser.add_argument("--title", metavar="TEXT", help="page title (default: Topics of <corpus>)")
     parser.set_defaults(run=run)
@@ -26,8 +27,8 @@ def add_parser(commands, common) -> None:
 
 def run(args) -> int:
     """Re-render the report; print where it went (or JSON with --json)."""
-    from .io import staged_output
-    from .report import load_report_data, write_report
+    from ..io import staged_output
+    from ..report import load_report_data, write_report
 
     folder = Path(args.folder)
     runs = load_report_data(folder)
@@ -36,10 +37,8 @@ def run(args) -> int:
         plots = sorted(p.name for p in (staging / "plots").iterdir())
     page = folder / "index.html"
     if args.json:
-        json.dump({"report": str(page), "runs": [r["label"] for r in runs],
-                   "plots": [str(folder / "plots" / name) for name in plots]},
-                  sys.stdout, ensure_ascii=False, indent=1)
-        sys.stdout.write("\n")
+        print_json({"report": str(page), "runs": [r["label"] for r in runs],
+                    "plots": [str(folder / "plots" / name) for name in plots]})
     elif not args.quiet:
         print(f"Wrote {page} ({len(runs)} run(s): {', '.join(r['label'] for r in runs)}) "
               f"and {len(plots)} plot files in {folder / 'plots'}/")

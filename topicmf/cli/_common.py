@@ -1,0 +1,220 @@
+"""What the subcommands share: option groups, argument types, progress, output, and the one
+place where a library parameter's name becomes the flag a command-line user types."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import warnings
+from contextlib import contextmanager
+
+from ..errors import InvalidParameterError
+
+PROG = "topicmf"
+
+#: Library parameters whose flag is not the parameter's own name with dashes.
+FLAG_OF = {"n_topics": "--topics", "ks": "--topics", "random_state": "--seed",
+           "n_jobs": "--jobs", "n_factors": "--factors", "directory": "--out",
+           "seeds": "--seeds"}
+
+
+def flag_message(message: str, flags: dict[str, str]) -> str:
+    """A library message with its parameter names as the command's flags: ``'min_df'`` or
+    ``min_df`` becomes ``--min-df``, "The 'n_topics' parameter of NMF must" becomes
+    "--topics must". ``flags``: parameter name -> flag, for the command that ran."""
+    flags = {**flags, **{name: flag for name, flag in FLAG_OF.items()}}
+
+    def flag(name: str) -> str | None:
+        return flags.get(name)
+
+    def parameter(match):
+        found = flag(match.group(1))
+        return f"{found} must" if found else match.group(0)
+
+    def assignment(match):
+        found = flag(match.group(1))
+        return f"{found} {match.group(2)}" if found else match.group(0)
+
+    def quoted(match):
+        found = flag(match.group(1))
+        return found or match.group(0)
+
+    if "out" in flags:  # the library's "choose another output folder": where to choose it
+        message = message.replace("another output folder", "another output folder with --out")
+    message = re.sub(r"The '(\w+)' parameter(?: of \w+)? must", parameter, message)
+    message = re.sub(r"\b(\w+)='([^']*)'", assignment, message)
+    message = re.sub(r"'(\w+)'", quoted, message)
+    return re.sub(r"\b([a-z]+_[a-z_]+)\b(?!=)", quoted, message)
+
+
+def parser_flags(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """parameter name -> its long flag, for every option of ``parser``."""
+    return {action.dest: action.option_strings[-1] for action in parser._actions
+            if action.option_strings and action.option_strings[-1].startswith("--")}
+
+
+# ------------------------------------------------------------------------ options and types
+
+def common_options() -> argparse.ArgumentParser:
+    """The parent parser of every subcommand: --quiet, --json, --debug."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--quiet", action="store_true",
+                        help="print nothing but warnings and errors")
+    common.add_argument("--json", action="store_true",
+                        help="print the result as JSON on stdout (progress as JSON lines on stderr)")
+    common.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    return common
+
+
+def add_reading_options(parser, *, limit: bool = True):
+    """The options that say how to read a corpus (columns, lines, encoding, limit)."""
+    group = parser.add_argument_group("reading the corpus")
+    group.add_argument("--text-column", default="text", metavar="NAME",
+                       help="csv/jsonl column holding the text (default: text)")
+    group.add_argument("--id-column", metavar="NAME", help="csv/jsonl column with document ids")
+    group.add_argument("--label-column", metavar="NAME",
+                       help="csv/jsonl column with labels (default: 'label' if present)")
+    group.add_argument("--lines", action="store_true",
+                       help="read .txt files as one document per line")
+    group.add_argument("--encoding", metavar="NAME",
+                       help="decode files with this encoding instead of detecting "
+                            "UTF-8 / GB18030 / Big5")
+    if limit:
+        group.add_argument("--limit", type=int, metavar="N", help="read at most N documents")
+    return group
+
+
+def add_vocabulary_options(parser) -> None:
+    """How text becomes terms: --lang, --min-df, --max-df, --max-terms, --stopwords,
+    --userdict."""
+    parser.add_argument("--lang", default="auto", choices=["auto", "en", "zh"],
+                        help="language of the documents (default: auto, per document)")
+    parser.add_argument("--min-df", type=df_value, default=2, metavar="N|F",
+                        help="drop terms in fewer documents than N, or a share F (default: 2)")
+    parser.add_argument("--max-df", type=df_value, default=0.5, metavar="N|F",
+                        help="drop terms in more than a share F or N documents (default: 0.5)")
+    parser.add_argument("--max-terms", type=int, metavar="N",
+                        help="keep only the N most frequent terms")
+    parser.add_argument("--stopwords", metavar="FILE", action="append", default=[],
+                        help="extra stopwords, one a line (repeatable)")
+    parser.add_argument("--userdict", metavar="FILE", action="append", default=[],
+                        help="extra Chinese words, one a line (repeatable)")
+
+
+def df_value(text: str):
+    """--min-df / --max-df: an int is a number of documents, a float a share of them."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    raise argparse.ArgumentTypeError(
+        f"expected a number of documents (e.g. 2) or a share (e.g. 0.5), got {text!r}")
+
+
+def examples(*lines: str) -> dict:
+    """``add_parser`` keywords for a help text that ends with examples."""
+    return {"epilog": "examples:\n" + "\n".join(f"  {line}" for line in lines),
+            "formatter_class": argparse.RawDescriptionHelpFormatter}
+
+
+# ------------------------------------------------------------------------ doing
+
+def check_topics(n_topics: int) -> None:
+    if not 1 <= n_topics <= 1000:
+        raise InvalidParameterError(f"--topics must be between 1 and 1000; got {n_topics}.")
+
+
+def load(args, progress=None):
+    """The corpus at ``args.path``, read as the reading options say."""
+    from ..corpus import load_corpus
+
+    if getattr(args, "limit", None) is not None and args.limit < 1:
+        raise InvalidParameterError(f"--limit must be at least 1; got {args.limit}.")
+    return load_corpus(args.path, text_column=args.text_column, id_column=args.id_column,
+                       label_column=args.label_column, lines=args.lines,
+                       encoding=args.encoding, limit=getattr(args, "limit", None),
+                       progress=None if progress is None else
+                       (lambda done, total: progress("read", done, total)))
+
+
+def tokenizer(args):
+    """The Tokenizer the vocabulary options ask for."""
+    from ..tokenize import Tokenizer, read_word_file
+
+    return Tokenizer(args.lang, stopwords=[w for f in args.stopwords for w in read_word_file(f)],
+                     userdict=[w for f in args.userdict for w in read_word_file(f)])
+
+
+def print_json(data) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=1)
+    sys.stdout.write("\n")
+
+
+def use_color(stream) -> bool:
+    """Colour only on a terminal, and never with NO_COLOR set (https://no-color.org) or
+    TERM=dumb."""
+    return (stream.isatty() and not os.environ.get("NO_COLOR")
+            and os.environ.get("TERM") != "dumb")
+
+
+def say(kind: str, message: str) -> None:
+    """``topicmf: error: ...`` (or warning) on one line of stderr; the kind in colour on a
+    terminal."""
+    codes = {"error": "31", "warning": "33"}
+    label = f"\033[{codes[kind]}m{kind}\033[0m" if use_color(sys.stderr) else kind
+    print(f"{PROG}: {label}: {message}", file=sys.stderr)
+
+
+@contextmanager
+def warnings_to_stderr(rewrite=lambda message: message):
+    """Show each warning as one line, ``topicmf: warning: ...``, when it happens."""
+    def show(message, category, filename, lineno, file=None, line=None):
+        say("warning", rewrite(str(message)))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = show
+        yield
+
+
+@contextmanager
+def progress(args, *, units=None, json_every: int = 10):
+    """A progress callback: a tqdm bar per stage on an interactive terminal (``units``: the
+    unit of each stage), JSON lines on stderr with --json (every ``json_every`` steps and at
+    the end), nothing with --quiet."""
+    if args.quiet:
+        yield None
+        return
+    if args.json:
+        def report(stage, done, total):
+            if done == total or done % json_every == 0:
+                print(json.dumps({"stage": stage, "done": done, "total": total}),
+                      file=sys.stderr, flush=True)
+        yield report
+        return
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    units = {"read": "file", "tokenize": "doc"} if units is None else units
+    bars = {}
+
+    def report(stage, done, total):
+        bar = bars.get(stage)
+        if bar is None:
+            for finished in bars.values():  # one stage at a time: clear the last one
+                finished.close()
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit=units.get(stage, "it"),
+                                     leave=False, file=sys.stderr)
+        bar.update(done - bar.n)
+
+    try:
+        yield report
+    finally:
+        for bar in bars.values():
+            bar.close()

@@ -1,0 +1,183 @@
+"""``topicmf analyze PATH --topics K``: find the topics of a corpus (or of a shard folder)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import InvalidParameterError
+from ._common import add_reading_options, add_vocabulary_options, check_topics, examples, load, \
+    print_json, progress, tokenizer
+
+MODELS = ("lsa", "nmf", "plsa")
+#: Options that shape the matrix, with their defaults: a shard folder was built with its own.
+BUILD_OPTIONS = {"lang": "auto", "min_df": 2, "max_df": 0.5, "max_terms": None,
+                 "sublinear_tf": False, "stopwords": [], "userdict": [], "text_column": "text",
+                 "id_column": None, "label_column": None, "lines": False, "encoding": None,
+                 "limit": None}
+
+
+def add_parser(commands, common) -> None:
+    parser = commands.add_parser(
+        "analyze", parents=[common], help="find the topics of a corpus",
+        description="Find the topics of a folder of .txt files, a .csv, a .jsonl(.gz) file, "
+                    "or a shard folder made by 'topicmf build-matrix'.",
+        **examples("topicmf analyze corpora/finance-politics-en --topics 2",
+                   "topicmf analyze news.csv --topics 10 --model all --out reports/news",
+                   "topicmf analyze shards/ --topics 20 --engine dask --workers 2"))
+    parser.add_argument("path", metavar="PATH",
+                        help="folder of .txt files, .csv, .jsonl(.gz), .txt or shard folder")
+    parser.add_argument("--topics", type=int, required=True, metavar="K", help="number of topics")
+    parser.add_argument("--model", default=["nmf"], type=model_list, metavar="MODEL",
+                        help="lsa, nmf or plsa; several as lsa,nmf or 'all' for lsa,nmf,plsa, "
+                             "each in OUT/<model>/ (default: nmf)")
+    parser.add_argument("--out", metavar="DIR",
+                        help="output folder (default: reports/<corpus name>)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    add_vocabulary_options(parser)
+    parser.add_argument("--sublinear-tf", action=argparse.BooleanOptionalAction, default=False,
+                        help="use 1 + log(tf) in TF-IDF (default: off; see the README)")
+    parser.add_argument("--max-iter", type=int, metavar="N",
+                        help="iterations for NMF / PLSA (default: the model's)")
+    parser.add_argument("--background", type=float, metavar="B",
+                        help="PLSA only: weight in [0, 1) of the corpus-wide word distribution "
+                             "that takes the words every document uses (default: 0.8; 0 is "
+                             "plain PLSA)")
+    parser.add_argument("--top-n", type=int, default=10, metavar="N",
+                        help="terms shown per topic (default: 10)")
+    add_reading_options(parser)
+    scale = parser.add_argument_group("corpora larger than memory (PATH a shard folder)")
+    scale.add_argument("--engine", choices=["shards", "memory", "dask"],
+                       help="where the fit's blocks live: shards (one read at a time, the "
+                            "default), memory (all shards loaded), dask (on a Dask cluster)")
+    scale.add_argument("--scheduler", metavar="ADDR",
+                       help="with --engine dask: the scheduler's address, e.g. tcp://10.0.0.5:8786")
+    scale.add_argument("--workers", type=int, metavar="N",
+                       help="with --engine dask: start N single-threaded worker processes here")
+    parser.set_defaults(run=run)
+
+
+def model_list(text: str) -> list[str]:
+    """--model: one model, a comma-separated list, or 'all'."""
+    names = list(MODELS) if text == "all" else [n.strip() for n in text.split(",")]
+    if not names or len(set(names)) != len(names) or set(names) - set(MODELS):
+        raise argparse.ArgumentTypeError(
+            f"expected lsa, nmf, plsa, a comma-separated list of them or 'all', got {text!r}")
+    return names
+
+
+def run(args) -> int:
+    from ..export import write_outputs
+    from ..pipeline import analyze_many
+
+    check_topics(args.topics)
+    if args.background is not None:
+        _check_background(args)
+    folder = shard_folder(args)
+    if folder is not None:
+        results = _fit_shards(args, folder)
+        out = Path(args.out or Path("reports") / results[0].analysis.info["corpus"]["name"])
+        if _inside(out, folder):
+            raise InvalidParameterError(f"the output folder {out} is inside the shard folder "
+                                        f"{folder}; choose another with --out.")
+    else:
+        with progress(args) as report:
+            corpus = load(args, report)
+            results = analyze_many(
+                corpus, args.topics, models=args.model, tokenizer=tokenizer(args),
+                min_df=args.min_df, max_df=args.max_df, max_terms=args.max_terms,
+                sublinear_tf=args.sublinear_tf, random_state=args.seed,
+                max_iter=args.max_iter, top_n=args.top_n, progress=report,
+                background=args.background)
+        out = Path(args.out or Path("reports") / corpus.name)
+    written = write_outputs(results, out, command=["topicmf", *sys.argv[1:]])
+    _print(args, results, out, written)
+    return 0
+
+
+def _check_background(args) -> None:
+    from ..models import MODELS
+
+    if not any("background" in MODELS[name]().get_params() for name in args.model):
+        raise InvalidParameterError("--background applies to PLSA only; add --model plsa "
+                                    "(or a list with plsa) or leave --background out.")
+    if not 0 <= args.background < 1:
+        raise InvalidParameterError(f"--background must be in [0, 1), e.g. 0.8 (the default) or "
+                                    f"0 for plain PLSA; got {args.background}.")
+
+
+def shard_folder(args) -> Path | None:
+    """PATH as a shard folder when it is one (checking the options that need one or do not
+    apply to one), else None."""
+    from ..shards import is_shard_folder
+
+    path = Path(args.path)
+    dask = args.scheduler or args.workers
+    if not is_shard_folder(path):
+        if args.engine in ("shards", "dask"):
+            raise InvalidParameterError(
+                f"--engine {args.engine} fits a shard folder, and {args.path} is not one; make "
+                f"one with: topicmf build-matrix {args.path} --out SHARDS")
+        if dask:
+            raise InvalidParameterError("--scheduler and --workers go with --engine dask on a "
+                                        "shard folder.")
+        return None
+    given = ["--" + name.replace("_", "-") for name, default in BUILD_OPTIONS.items()
+             if getattr(args, name) != default]
+    if given:
+        raise InvalidParameterError(
+            f"{', '.join(given)} cannot change a shard folder's matrix ({args.path} was built "
+            f"with its own settings); leave {'them' if len(given) > 1 else 'it'} out, or "
+            f"rebuild with topicmf build-matrix.")
+    if dask and args.engine != "dask":
+        raise InvalidParameterError("--scheduler and --workers go with --engine dask.")
+    if args.engine == "dask" and bool(args.scheduler) == bool(args.workers):
+        raise InvalidParameterError("--engine dask needs either --scheduler ADDR (a running "
+                                    "cluster) or --workers N (start one here).")
+    if args.workers is not None and not 1 <= args.workers <= 256:
+        raise InvalidParameterError(f"--workers must be between 1 and 256; got {args.workers}.")
+    if args.out and _inside(Path(args.out), path):
+        raise InvalidParameterError(f"--out {args.out} is inside the shard folder {args.path}; "
+                                    f"choose an output folder outside it.")
+    return path
+
+
+def _fit_shards(args, folder: Path):
+    from contextlib import ExitStack
+
+    from ..pipeline_shards import analyze_shards
+
+    engine = args.engine or "shards"
+    with ExitStack() as stack:
+        client = None
+        if engine == "dask":
+            from ..engine.cluster import connect
+            client = stack.enter_context(connect(scheduler=args.scheduler, workers=args.workers))
+        with progress(args) as report:
+            return analyze_shards(folder, args.topics, models=args.model, engine=engine,
+                                  client=client, random_state=args.seed, max_iter=args.max_iter,
+                                  top_n=args.top_n, progress=report, background=args.background)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    path, folder = path.resolve(), folder.resolve()
+    return path == folder or folder in path.parents
+
+
+def _print(args, results, out: Path, written) -> None:
+    from ..display import format_analysis
+    from ..export import result_summary
+
+    if args.json:
+        summaries = [result_summary(r) for r in results]
+        data = summaries[0] if len(results) == 1 else {"runs": summaries}
+        data["output"] = {"folder": str(out), "files": [str(p) for p in written]}
+        print_json(data)
+    elif not args.quiet:
+        for i, result in enumerate(results):
+            folder = out if len(results) == 1 else out / result.analysis.model_name
+            print(("\n" + "=" * 72 + "\n\n" if i else "") + format_analysis(result, folder))
+        files = "topics.json, topics.csv, doc_topics.csv, model/, report.json"
+        where = f"{out}/" if len(results) == 1 else f"{out}/<model>/"
+        print(f"\nReport: {out / 'index.html'}\nWrote {where}: {files}")

@@ -148,3 +148,12 @@ def test_doc_ids_that_look_like_formulas_are_written_as_text(tmp_path):
     with (out / "doc_topics.csv").open(newline="", encoding="utf-8") as handle:
         ids = [row["doc_id"] for row in csv.DictReader(handle)]
     assert ids == ["'=1+1", "'@home", "'-x", "plain"]
+
+
+def test_the_parsers_model_lists_are_the_librarys():
+    from topicmf.cli import analyze as analyze_command, compare as compare_command
+    from topicmf.compare import VARIANTS
+    from topicmf.models import MODELS
+
+    assert compare_command.VARIANTS == tuple(VARIANTS)
+    assert set(analyze_command.MODELS) <= set(MODELS)

@@ -157,3 +157,11 @@ def test_the_parsers_model_lists_are_the_librarys():
 
     assert compare_command.VARIANTS == tuple(VARIANTS)
     assert set(analyze_command.MODELS) <= set(MODELS)
+
+
+def test_the_fit_line_shows_the_fit_apart_from_tokenizing(two_topic_folder, tmp_path, capsys):
+    assert main(["analyze", str(two_topic_folder), "--topics", "2", "--min-df", "1",
+                 "--out", str(tmp_path / "o")]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert "NMF with 2 topics (" in first and " iterations in " in first
+    assert "; tokenizing " in first and first.endswith(" s)")

@@ -89,9 +89,13 @@ def format_analysis(result, out) -> str:
     table went)."""
     info = result.analysis.info
     corpus, vocab, model = info["corpus"], info["vocabulary"], info["model"]
+    seconds = info["timings_s"]
+    before = seconds["total"] - seconds["fit"]
+    step = "tokenizing" if "tokenize" in seconds else "opening the shards"
     lines = [f"{corpus['name']}: {corpus['n_documents']} documents, {vocab['n_terms']} terms, "
              f"{model['name'].upper()} with {model['n_topics']} topics "
-             f"({model['n_iter']} iterations, {info['timings_s']['total']:.1f} s)", "",
+             f"({model['n_iter']} iterations in {_seconds(seconds['fit'])}; "
+             f"{step} {_seconds(before)})", "",
              format_topics(result.topics, result.topic_shares), ""]
     labels = result.fitted_labels
     if labels and len(set(labels)) <= 30 and result.analysis.n_topics <= 30:
@@ -131,3 +135,8 @@ def _metric(value) -> str:
     if isinstance(value, float):
         return f"{value:.4g}" if abs(value) >= 1000 else f"{value:.3f}"
     return str(value)
+
+
+def _seconds(value: float) -> str:
+    """A duration for people: 0.02 s, 1.2 s, 37 s."""
+    return f"{value:.2f} s" if value < 1 else f"{value:.1f} s" if value < 10 else f"{value:.0f} s"

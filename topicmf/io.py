@@ -130,7 +130,7 @@ def load_analysis(directory) -> Analysis:
                         if name.startswith("model.")}
         model = MODELS[header["model_name"]].from_state(header["model_state"], model_arrays)
         vocabulary = Vocabulary(terms=arrays["terms"], idf=arrays["idf"],
-                                settings=header["vocabulary_settings"])
+                                settings=header["vocabulary_settings"]).check()
         tokenizer = Tokenizer.from_config(header["tokenizer"])
     except ModelFileError as exc:
         raise ModelFileError(f"{directory}: {exc}") from None

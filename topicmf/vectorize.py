@@ -31,6 +31,21 @@ class Vocabulary:
     def __len__(self) -> int:
         return len(self.terms)
 
+    def check(self) -> "Vocabulary":
+        """Raise ValueError unless this is a vocabulary ``transform`` can use (as read back
+        from a file): 1-D string terms, as many finite idf weights, settings a dict whose
+        ``sublinear_tf`` is a bool."""
+        if not isinstance(self.settings, dict):
+            raise ValueError("the vocabulary settings are not an object")
+        if not isinstance(self.settings.get("sublinear_tf", False), bool):
+            raise ValueError("the vocabulary setting sublinear_tf is not true or false")
+        terms, idf = np.asarray(self.terms), np.asarray(self.idf)
+        if terms.ndim != 1 or terms.dtype.kind != "U":
+            raise ValueError("the terms are not a list of strings")
+        if idf.shape != terms.shape or idf.dtype.kind != "f" or not np.isfinite(idf).all():
+            raise ValueError("the idf weights are not one finite number per term")
+        return self
+
     def transform(self, token_lists) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """Counts and TF-IDF of new documents on this vocabulary (unknown terms are ignored)."""
         token_lists = list(token_lists)

@@ -184,7 +184,19 @@ class TopicResult:
         """(file, reason) of the input files that were skipped."""
         return list(self.corpus.skipped)
 
-    # Tables for pandas (topicmf.interop).
+    # In a notebook.
+    def _repr_html_(self) -> str:
+        """One row per topic: its number, share of documents and top terms with weights."""
+        from ._notebook import result_html
+        return result_html(self)
+
+    def show(self, height: int = 800):
+        """The full HTML report (the page ``topicmf analyze`` writes, plots inline), as an
+        object that a notebook displays in a sandboxed iframe ``height`` pixels high; its
+        ``page`` attribute is the HTML. Works without IPython."""
+        from ._notebook import report_view
+        return report_view(self, height=height)
+
     def topics_frame(self):
         """The top terms as a pandas DataFrame, one row per (topic, rank): columns ``topic``,
         ``rank`` (from 1), ``term``, ``weight``. Needs pandas (``topicmf[pandas]``)."""

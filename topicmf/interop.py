@@ -131,8 +131,8 @@ def doc_topics_frame(result):
         weights.append(missing if row is None else row)
     columns = [f"topic_{k}" for k in range(n_topics)]
     frame = pd.DataFrame(np.array(weights, dtype=np.float64).reshape(len(ids), n_topics),
-                         index=pd.Index(ids, name="doc_id", dtype=object), columns=columns)
-    if result.fitted_labels is not None:
+                         index=pd.Index(ids, name="doc_id"), columns=columns)
+    if (result.analysis.info.get("corpus") or {}).get("labels"):  # the corpus has labels
         frame.insert(0, "label", labels)
     return frame
 
@@ -217,7 +217,7 @@ def _write_pyldavis(result, folder: Path) -> None:
         pyldavis = require("pyLDAvis", "the pyLDAvis page", "pyldavis")
     except ImportError as exc:
         warnings.warn(f"{exc}; wrote the arrays of pyLDAvis.prepare without the page.",
-                      TopicmfWarning, stacklevel=4)
+                      TopicmfWarning, stacklevel=3)
         return
     with np.errstate(divide="ignore"):  # log 0 for the terms a topic gives probability 0
         prepared = pyldavis.prepare(**args)

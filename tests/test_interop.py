@@ -327,3 +327,20 @@ def test_a_run_on_shards_exports_the_counts_of_its_shards(tmp_path):
     bags = [[(i, int(n)) for i, n in bag] for bag in corpus]
     assert (bags_as_matrix(bags, shards.n_terms) != result.fitted_counts()).nnz == 0
     assert to_pyldavis(result)["doc_lengths"].sum() == result.fitted_counts().sum()
+
+
+def test_ids_and_labels_a_spreadsheet_would_run_come_back_as_they_were(tmp_path):
+    from topicmf._csv import read_cell, safe_cell
+
+    texts = make_two_topic_texts()
+    ids = ["=HYPERLINK(\"x\")", "-rate", "@user", "+1", "'quoted", *list(texts)[5:]]
+    labels = ["=SUM(A1)"] + [name.split("/")[0] for name in list(texts)[1:]]
+    corpus = Corpus(ids=ids, texts=list(texts.values()), labels=labels, name="news",
+                    source="memory")
+    write_outputs(analyze(corpus, 2, min_df=1, random_state=0), tmp_path / "run", report=False)
+    assert "'=HYPERLINK" in (tmp_path / "run" / "doc_topics.csv").read_text(encoding="utf-8")
+    (doc_topics, _) = export_run(tmp_path / "run", "parquet")
+    frame = pd.read_parquet(doc_topics)
+    assert frame.doc_id.tolist() == ids and frame.label.tolist() == labels
+    for text in ids + labels + ["-0.25", "'", ""]:
+        assert read_cell(safe_cell(text)) == text

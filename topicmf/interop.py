@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._csv import read_cell
 from ._optional import require
 from ._validation import check_choice, check_int
 from .corpus import Corpus
@@ -333,7 +334,7 @@ def _read_doc_topics(path: Path):
             header = next(reader, [])
             if header[:3] != ["doc_id", "label", "topic"]:
                 raise ValueError(f"header {header[:3]}, not doc_id, label, topic")
-            rows = [(row[0], row[1], row[2] != "") for row in reader]
+            rows = [(read_cell(row[0]), read_cell(row[1]), row[2] != "") for row in reader]
     except (OSError, ValueError, IndexError, UnicodeDecodeError) as exc:
         raise ModelFileError(f"{path} is missing or unreadable ({type(exc).__name__}: {exc}); "
                              f"re-run topicmf analyze.") from None

@@ -12,8 +12,8 @@ import sys as _sys
 import types as _types
 
 from .errors import (ClusterError, ConvergenceWarning, CorpusError, InvalidParameterError,
-                     ModelFileError, NotFittedError, OutputError, ShardError, TopicmfError,
-                     TopicmfWarning, VocabularyError)
+                     MissingDependencyError, ModelFileError, NotFittedError, OutputError,
+                     ShardError, TopicmfError, TopicmfWarning, VocabularyError)
 
 # The rest is imported on first use (PEP 562), so that ``import topicmf`` and a command that
 # needs one part of it do not pay for the others.
@@ -58,6 +58,6 @@ __all__ = [
     "Analysis", "Corpus", "DocTermMatrix", "LSA", "NMF", "PLSA", "TopicResult", "Tokenizer",
     "Vocabulary", "analyze", "load_analysis", "load_corpus", "save_analysis", "vectorize",
     "ClusterError", "ConvergenceWarning", "CorpusError", "InvalidParameterError",
-    "ModelFileError", "NotFittedError", "OutputError", "ShardError", "TopicmfError",
-    "TopicmfWarning", "VocabularyError",
+    "MissingDependencyError", "ModelFileError", "NotFittedError", "OutputError", "ShardError",
+    "TopicmfError", "TopicmfWarning", "VocabularyError",
 ]

@@ -13,7 +13,7 @@ import csv
 import re
 from pathlib import Path
 
-__all__ = ["safe_cell", "writer", "write_rows"]
+__all__ = ["safe_cell", "read_cell", "writer", "write_rows"]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
@@ -26,6 +26,15 @@ def safe_cell(value):
             and not _NUMBER.fullmatch(value):
         return "'" + value
     return value
+
+
+def read_cell(text: str) -> str:
+    """The text :func:`safe_cell` was given, from the cell it wrote: the ``'`` it adds before
+    a formula character is dropped. (A text that itself began with ``'`` and a formula
+    character reads back without its ``'``: the one case the marker cannot tell apart.)"""
+    if text.startswith("'") and safe_cell(text[1:]) != text[1:]:
+        return text[1:]
+    return text
 
 
 class _SafeWriter:

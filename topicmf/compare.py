@@ -60,6 +60,12 @@ class Comparison:
                              for name, topics in self.topics.items()}}
         return _save(folder, "compare", report, self.rows)
 
+    def _repr_html_(self) -> str:
+        """The rows as an HTML table, one column per metric."""
+        from ._notebook import rows_html
+        return rows_html(self.rows, _settings_line(self.settings,
+                                                   f"{self.settings.get('n_topics')} topics"))
+
 
 @dataclass
 class SweepResult:
@@ -78,6 +84,13 @@ class SweepResult:
         return _save(folder, "sweep", report, self.rows,
                      plot=lambda staging: plot_sweep(self, staging / "sweep.png"))
 
+    def _repr_html_(self) -> str:
+        """The rows as an HTML table, one column per metric, and the recommended K."""
+        from ._notebook import rows_html
+        return rows_html(self.rows, _settings_line(
+            self.settings, f"{str(self.settings.get('model', '')).upper()}, recommended "
+                           f"K = {self.recommended_k}"))
+
 
 def _save(folder, name: str, report: dict, rows, plot=None) -> dict:
     import json
@@ -94,6 +107,13 @@ def _save(folder, name: str, report: dict, rows, plot=None) -> dict:
         if plot:
             plot(staging)
     return {"report": report, "files": files}
+
+
+def _settings_line(settings: dict, what: str) -> str:
+    coherence = settings.get("coherence") or {}
+    return (f"{settings.get('corpus', 'corpus')}: {settings.get('n_fitted', '?')} documents, "
+            f"{settings.get('n_terms', '?')} terms, {what}; coherence over the top "
+            f"{coherence.get('topn', '?')} terms")
 
 
 # -------------------------------------------------------------------------------- compare

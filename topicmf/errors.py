@@ -14,7 +14,9 @@ one line and exits with status 1. Anything else is a bug in topicmf.
      ├── NotFittedError         (also ValueError, AttributeError) the model has not been fitted
      ├── ModelFileError         missing, truncated, tampered or wrong-version model file
      ├── OutputError            the output folder cannot be written
-     └── ClusterError           no Dask scheduler answers, or a cluster lost what a fit needs
+     ├── ClusterError           no Dask scheduler answers, or a cluster lost what a fit needs
+     └── MissingDependencyError (also ImportError) an optional package is not installed (names
+                                the extra that installs it)
 
     TopicmfWarning              something was skipped or adjusted; the run goes on
     ConvergenceWarning          max_iter was reached before tol
@@ -30,6 +32,7 @@ __all__ = [
     "ModelFileError",
     "OutputError",
     "ClusterError",
+    "MissingDependencyError",
     "TopicmfWarning",
     "ConvergenceWarning",
 ]
@@ -69,6 +72,10 @@ class OutputError(TopicmfError):
 
 class ClusterError(TopicmfError):
     """A Dask cluster cannot run the fit: names the scheduler and says what to do."""
+
+
+class MissingDependencyError(TopicmfError, ImportError):
+    """An optional package a function needs is not installed: says which extra installs it."""
 
 
 class TopicmfWarning(UserWarning):

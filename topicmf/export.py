@@ -1,4 +1,6 @@
-"""Write an analysis's results for other tools: topics.json, topics.csv, doc_topics.csv, model/.
+"""Write an analysis's results for other tools: topics.json, topics.csv, doc_topics.csv, model/
+(with the fitted documents' counts, model/counts.npz, which :func:`topicmf.interop.export_run`
+reads).
 
 All files of one run are written into a staging folder and moved into place together, so an
 interrupted run leaves the output folder as it was.
@@ -12,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from . import _csv
-from .io import save_analysis, staged_output
+from .io import save_analysis, staged_output, write_counts
 from .pipeline import TopicResult, topic_label
 
 __all__ = ["write_outputs", "write_assignments", "topic_label", "result_summary"]
@@ -70,6 +72,8 @@ def _write_run(result: TopicResult, folder: Path) -> None:
     _write_topics_csv(result, folder / "topics.csv")
     _write_doc_topics_csv(result, folder / "doc_topics.csv")
     save_analysis(result.analysis, folder / "model")
+    if result.dtm is not None:  # a run from shards has its counts in the shard folder
+        write_counts(result.dtm.counts, folder / "model")
 
 
 def _write_topics_csv(result: TopicResult, path: Path) -> None:

@@ -8,6 +8,10 @@ A saved analysis is a folder with two files:
 
 Loading never runs code from the file (no pickle) and refuses a file whose checksum, format or
 arrays do not match what model.json says.
+
+The model folder of a run of ``topicmf analyze`` (on a corpus, not on shards) also holds
+``counts.npz``, the term counts of the fitted documents (scipy's sparse .npz, read with
+allow_pickle=False), for exporting the run to other tools (:mod:`topicmf.interop`).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
 from . import __version__
 from .errors import ModelFileError, OutputError
@@ -32,11 +37,12 @@ from .tokenize import Tokenizer
 from .vectorize import Vocabulary
 
 __all__ = ["save_analysis", "load_analysis", "staged_output", "write_array_file",
-           "read_array_file", "FORMAT_VERSION"]
+           "read_array_file", "write_counts", "read_counts", "FORMAT_VERSION"]
 
 FORMAT = "topicmf-analysis"
 FORMAT_VERSION = 1
 HEADER, ARRAYS = "model.json", "model.npz"
+COUNTS = "counts.npz"
 
 
 def write_array_file(directory, header: dict, arrays: dict) -> Path:
@@ -142,6 +148,36 @@ def load_analysis(directory) -> Analysis:
                              f"but the vocabulary {len(vocabulary)}; run analyze again.")
     return Analysis(tokenizer=tokenizer, vocabulary=vocabulary, model=model,
                     model_name=header["model_name"], info=header.get("info", {}))
+
+
+def write_counts(counts, directory) -> Path:
+    """Save a sparse matrix of term counts as ``directory/counts.npz`` (CSR, compressed)."""
+    path = Path(directory) / COUNTS
+    sp.save_npz(path, sp.csr_matrix(counts), compressed=True)
+    return path
+
+
+def read_counts(directory, shape: tuple[int, int]) -> sp.csr_matrix:
+    """The counts :func:`write_counts` saved in ``directory``, checked to be a well-formed
+    CSR matrix of ``shape``; ModelFileError otherwise. Never unpickles."""
+    path = Path(directory) / COUNTS
+    fix = "re-run topicmf analyze to write it again"
+    if not path.is_file():
+        raise ModelFileError(f"{path} is missing; {fix}.")
+    try:
+        with np.load(_io.BytesIO(path.read_bytes()), allow_pickle=False) as npz:
+            if npz["format"].item() != b"csr":
+                raise ValueError(f"format {npz['format'].item()!r}, not csr")
+            matrix = sp.csr_matrix((npz["data"], npz["indices"], npz["indptr"]),
+                                   shape=tuple(int(n) for n in npz["shape"]))
+        matrix.check_format(full_check=True)
+    except (KeyError, ValueError, TypeError, OSError, zipfile.BadZipFile) as exc:
+        raise ModelFileError(f"{path} is unreadable or truncated ({type(exc).__name__}: "
+                             f"{exc}); {fix}.") from None
+    if matrix.shape != tuple(shape):
+        raise ModelFileError(f"{path} holds {matrix.shape[0]} documents x {matrix.shape[1]} "
+                             f"terms where the run has {shape[0]} x {shape[1]}; {fix}.")
+    return matrix
 
 
 def _check_arrays(arrays: dict, expected: dict) -> None:

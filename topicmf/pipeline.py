@@ -160,9 +160,13 @@ class TopicResult:
         """Texts of the fitted documents at positions ``rows``."""
         return [self.corpus.texts[int(self.fitted_rows[int(i)])] for i in rows]
 
+    def fitted_counts(self):
+        """The term counts of the fitted documents: a sparse matrix, documents x terms."""
+        return self.dtm.counts
+
     def term_frequencies(self) -> np.ndarray:
         """p(w): each term's share of all tokens of the fitted documents."""
-        totals = np.asarray(self.dtm.counts.sum(axis=0), dtype=np.float64).ravel()
+        totals = np.asarray(self.fitted_counts().sum(axis=0), dtype=np.float64).ravel()
         return totals / max(totals.sum(), 1.0)
 
     def doc_topic_rows(self):
@@ -179,6 +183,32 @@ class TopicResult:
     def skipped(self) -> list[tuple[str, str]]:
         """(file, reason) of the input files that were skipped."""
         return list(self.corpus.skipped)
+
+    # In a notebook.
+    def _repr_html_(self) -> str:
+        """One row per topic: its number, share of documents and top terms with weights."""
+        from ._notebook import result_html
+        return result_html(self)
+
+    def show(self, height: int = 800):
+        """The full HTML report (the page ``topicmf analyze`` writes, plots inline), as an
+        object that a notebook displays in a sandboxed iframe ``height`` pixels high; its
+        ``page`` attribute is the HTML. Works without IPython."""
+        from ._notebook import report_view
+        return report_view(self, height=height)
+
+    def topics_frame(self):
+        """The top terms as a pandas DataFrame, one row per (topic, rank): columns ``topic``,
+        ``rank`` (from 1), ``term``, ``weight``. Needs pandas (``topicmf[pandas]``)."""
+        from .interop import topics_frame
+        return topics_frame(self)
+
+    def doc_topics_frame(self):
+        """The document weights as a pandas DataFrame indexed by ``doc_id``, in corpus order:
+        ``label`` (if the corpus has labels), then ``topic_0 ... topic_{K-1}``; a document left
+        without terms has NaN weights. Needs pandas (``topicmf[pandas]``)."""
+        from .interop import doc_topics_frame
+        return doc_topics_frame(self)
 
 
 def topic_weights(model_name: str, doc_topic: np.ndarray) -> np.ndarray:

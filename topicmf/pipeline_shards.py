@@ -25,7 +25,7 @@ from .models import MODELS
 from .pipeline import DEFAULTS, Analysis, TopicResult, Progress, _json_params, _last
 from .tokenize import Tokenizer
 
-__all__ = ["ENGINES", "ShardTopicResult", "analyze_shards", "open_source"]
+__all__ = ["ENGINES", "ShardTopicResult", "analyze_shards", "open_source", "stacked_counts"]
 
 #: Where the blocks of a fit from shards live.
 ENGINES = ("shards", "memory", "dask")
@@ -118,6 +118,9 @@ class ShardTopicResult(TopicResult):
             return [""] * len(rows)
         return self.shards.texts(rows)
 
+    def fitted_counts(self):
+        return stacked_counts(self.shards)
+
     def term_frequencies(self) -> np.ndarray:
         totals = self.shards.column_totals("counts")
         return totals / max(totals.sum(), 1.0)
@@ -128,6 +131,15 @@ class ShardTopicResult(TopicResult):
             weights = self.doc_weights[start:stop]
             for j, doc_id in enumerate(self.shards.doc_ids(i)):
                 yield doc_id, labels[j] if labels else "", weights[j]
+
+
+def stacked_counts(shards):
+    """The counts of every shard of ``shards`` (a ShardSet) in one sparse CSR matrix,
+    documents x terms (int32 counts, as stored)."""
+    import scipy.sparse as sp
+
+    return sp.vstack([shards.read(i, "counts", dtype=None) for i in range(shards.n_shards)],
+                     format="csr")
 
 
 def open_source(shards, kind: str, *, engine: str = "shards", client=None,

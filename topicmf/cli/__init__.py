@@ -23,7 +23,7 @@ from ._common import PROG, common_options, examples, flag_message, parser_flags,
     warnings_to_stderr
 
 #: The subcommands, in the order ``--help`` lists them, and the module of each.
-COMMANDS = {"analyze": "analyze", "assign": "assign", "report": "report",
+COMMANDS = {"analyze": "analyze", "assign": "assign", "report": "report", "export": "export",
             "compare": "compare", "sweep": "sweep", "build-matrix": "build",
             "factorize": "factorize", "complete": "complete"}
 

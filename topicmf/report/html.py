@@ -20,7 +20,8 @@ from ..errors import InvalidParameterError, ModelFileError, OutputError
 from .data import FORMAT, FORMAT_VERSION
 from .plots import PLOTS, colour_groups, coloured_by, palette, render_plots
 
-__all__ = ["write_report", "write_report_data", "load_report_data", "REPORT_FILE"]
+__all__ = ["write_report", "render_report", "write_report_data", "load_report_data",
+           "REPORT_FILE"]
 
 REPORT_FILE = "report.json"
 PAGE_FILE = "index.html"
@@ -39,18 +40,7 @@ def write_report(runs: list[dict], out_dir, *, title: str | None = None) -> Path
     except OSError as exc:
         raise OutputError(f"cannot write to {out_dir} ({exc.strerror or exc}); choose another "
                           f"output folder.") from None
-    slugs = _slugs([run["label"] for run in runs])
-    views = []
-    for index, (run, slug) in enumerate(zip(runs, slugs)):
-        images = render_plots(run, plots_dir, "" if len(runs) == 1 else f"{slug}-")
-        views.append(_run_view(run, index, images))
-    if title is None:
-        name = runs[0].get("summary", {}).get("corpus", {}).get("name") or "corpus"
-        title = f"Topics of {name}"
-    page = _environment().get_template("report.html.j2").render(
-        title=title, runs=views, version=__version__, plot_titles=PLOTS,
-        comparison=_comparison(runs) if len(runs) > 1 else None,
-        page_data=[view["script_data"] for view in views])
+    page = render_report(runs, plots_dir, title=title)
     path = out_dir / PAGE_FILE
     try:
         path.write_text(page, encoding="utf-8")
@@ -58,6 +48,26 @@ def write_report(runs: list[dict], out_dir, *, title: str | None = None) -> Path
         raise OutputError(f"cannot write {path} ({exc.strerror or exc}); choose another "
                           f"output folder.") from None
     return path
+
+
+def render_report(runs: list[dict], plots_dir, *, title: str | None = None,
+                  plots_beside: bool = True) -> str:
+    """The page of :func:`write_report` as a string (its plots inline); the PNG and SVG files
+    of the plots are drawn into the existing folder ``plots_dir``. ``plots_beside`` says on
+    the page that they are in ``plots/`` beside it."""
+    runs = _check_runs(runs)
+    slugs = _slugs([run["label"] for run in runs])
+    views = []
+    for index, (run, slug) in enumerate(zip(runs, slugs)):
+        images = render_plots(run, Path(plots_dir), "" if len(runs) == 1 else f"{slug}-")
+        views.append(_run_view(run, index, images))
+    if title is None:
+        name = runs[0].get("summary", {}).get("corpus", {}).get("name") or "corpus"
+        title = f"Topics of {name}"
+    return _environment().get_template("report.html.j2").render(
+        title=title, runs=views, version=__version__, plot_titles=PLOTS,
+        plots_beside=plots_beside, comparison=_comparison(runs) if len(runs) > 1 else None,
+        page_data=[view["script_data"] for view in views])
 
 
 def write_report_data(data: dict, folder) -> Path:

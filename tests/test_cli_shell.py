@@ -165,3 +165,20 @@ def test_the_fit_line_shows_the_fit_apart_from_tokenizing(two_topic_folder, tmp_
     first = capsys.readouterr().out.splitlines()[0]
     assert "NMF with 2 topics (" in first and " iterations in " in first
     assert "; tokenizing " in first and first.endswith(" s)")
+
+
+def test_export_command_writes_each_format_of_a_saved_run(two_topic_folder, tmp_path, capsys):
+    import json as json_module
+
+    run = tmp_path / "run"
+    assert main(["analyze", str(two_topic_folder), "--topics", "2", "--min-df", "1",
+                 "--out", str(run), "--quiet"]) == 0
+    for to, expected in (("gensim", {"corpus.mm", "dictionary.txt", "topics.json"}),
+                         ("parquet", {"topics.parquet", "doc_topics.parquet"})):
+        assert main(["export", str(run), "--to", to, "--json"]) == 0
+        files = json_module.loads(capsys.readouterr().out)["files"]
+        assert {Path(f).name for f in files} == expected
+        assert all(Path(f).parent == run / f"export-{to}" for f in files)
+    assert main(["export", str(tmp_path / "nothing"), "--to", "gensim"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--out" in err

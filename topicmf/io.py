@@ -194,8 +194,12 @@ def staged_output(directory):
     """Yield an empty staging folder; on success its entries replace those in ``directory``.
 
     The staging folder sits beside ``directory`` (same file system, so each move is a rename).
-    If the block raises (a bug, a full disk, Ctrl-C), the staging folder is removed and
-    ``directory`` is left as it was.
+    If the block raises (a bug, a full disk, Ctrl-C, SIGTERM), the staging folder is removed
+    and ``directory`` is left as it was; an OSError while writing (a full disk, a read-only
+    file system) becomes an OutputError naming the file. The moves into ``directory`` run with
+    Ctrl-C and SIGTERM held back and, where the system has ``flock``, under a lock on its
+    parent folder, so neither a signal nor a second run writing there at the same time can
+    leave a mix of two runs: ``directory`` holds the old results or all of the new ones.
     """
     directory = Path(directory)
     try:
@@ -206,16 +210,60 @@ def staged_output(directory):
         raise OutputError(f"cannot write to {directory} ({exc.strerror or exc}); choose "
                           f"another output folder.") from None
     try:
-        yield staging
         try:
-            directory.mkdir(exist_ok=True)
-            for entry in sorted(staging.iterdir()):
-                _replace(entry, directory / entry.name)
+            yield staging
+        except OSError as exc:
+            where = exc.filename or staging
+            raise OutputError(f"cannot write {directory}: {exc.strerror or exc} while writing "
+                              f"{Path(where).name}; free some space or choose another output "
+                              f"folder.") from None
+        try:
+            with _commit_guard(directory.parent):
+                directory.mkdir(exist_ok=True)
+                for entry in sorted(staging.iterdir()):
+                    _replace(entry, directory / entry.name)
         except OSError as exc:
             raise OutputError(f"cannot write to {directory} ({exc.strerror or exc}); choose "
                               f"another output folder.") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _commit_guard(folder: Path):
+    """Hold SIGINT and SIGTERM back, and lock ``folder`` against other topicmf runs, for the
+    few renames that put a run in place (milliseconds). A signal that came meanwhile is
+    handled as it would have been once they are done. (Python handles signals in the main
+    thread only; called from another thread, only the lock applies.)"""
+    import signal
+    import threading
+
+    pending, previous = [], {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, lambda number, frame: pending.append(number))
+    lock = None
+    try:
+        try:
+            import fcntl
+            lock = os.open(folder, os.O_RDONLY)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        except (ImportError, OSError):  # no flock here (Windows, some network file systems)
+            if lock is not None:
+                os.close(lock)
+            lock = None
+        yield
+    finally:
+        if lock is not None:
+            os.close(lock)  # releases the flock
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in dict.fromkeys(pending):
+            handler = previous[signum]
+            if callable(handler):
+                handler(signum, None)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(signum)
 
 
 def _replace(source: Path, target: Path) -> None:

@@ -6,8 +6,8 @@ call the library, print. Building the parser imports no library code, so ``--hel
 completion answer at once and a command loads only what it uses.
 
 Exit status: 0 success, 1 a topicmf error (bad input: one line on stderr naming the file or
-flag and the fix), 2 a usage error (argparse's message), 130 interrupted (Ctrl-C; nothing is
-left half-written). ``--debug`` shows the traceback of an error instead of the one line.
+flag and the fix), 2 a usage error (argparse's message), 130 interrupted (Ctrl-C), 143
+terminated (SIGTERM); either way outputs are written whole or not at all. ``--debug`` shows the traceback of an error instead of the one line.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
+from contextlib import contextmanager
 
 from .. import __version__
 from ..errors import TopicmfError
@@ -31,7 +33,8 @@ EXIT_STATUS = """exit status:
   0    success
   1    bad input or a failed run: one line on stderr says what and how to fix it
   2    a usage error (unknown flag, missing argument)
-  130  interrupted (Ctrl-C); outputs are written whole or not at all"""
+  130  interrupted (Ctrl-C); outputs are written whole or not at all
+  143  terminated (SIGTERM); the same"""
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict]:
@@ -60,23 +63,47 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     flags = parser_flags(subparsers[args.command])
     try:
-        with warnings_to_stderr(lambda message: flag_message(message, flags)):
+        with warnings_to_stderr(lambda message: flag_message(message, flags)), \
+                _terminate_as_interrupt():
             return args.run(args)
     except TopicmfError as exc:
         if args.debug:
             raise
         say("error", flag_message(str(exc), flags))
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         if args.debug:
             raise
-        print(f"{PROG}: interrupted; nothing was written.", file=sys.stderr)
-        return 130
+        terminated = isinstance(stop, Terminated)
+        print(f"{PROG}: {'terminated' if terminated else 'interrupted'}; outputs are written "
+              f"whole or not at all.", file=sys.stderr)
+        return 143 if terminated else 130
     except BrokenPipeError:
         # The reader went away (``topicmf ... | head``): outputs are already written; stop
         # quietly, and keep Python from complaining again when it flushes stdout at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the run is, so that it unwinds as from Ctrl-C: staging folders
+    removed, worker processes stopped, earlier outputs untouched."""
+
+
+@contextmanager
+def _terminate_as_interrupt():
+    def terminate(signum, frame):
+        raise Terminated()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, terminate)
+    except ValueError:  # not the main thread: leave SIGTERM as it is
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _complete(parser) -> None:

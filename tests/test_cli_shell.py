@@ -69,7 +69,11 @@ def test_usage_error_is_status_2_and_no_command_prints_help(capsys):
     ("check 'lang' and 'stopwords'.", "check --lang and --stopwords."),
     ("cannot write to x (denied); choose another output folder.",
      "cannot write to x (denied); choose another output folder with --out."),
-    ("the id 'unknown' twice; min_df=2 kept", "the id 'unknown' twice; min_df=2 kept"),
+    ("the id 'unknown' twice; n_features=1 kept", "the id 'unknown' twice; n_features=1 kept"),
+    ("n_topics=2 is larger than the number of terms (n_features=1); ask for at most 1 topics.",
+     "--topics 2 is larger than the number of terms (n_features=1); ask for at most 1 topics."),
+    ("no terms remain (min_df=2, max_df=0.5, 3 documents)",
+     "no terms remain (--min-df 2, --max-df 0.5, 3 documents)"),
 ])
 def test_library_parameter_names_become_the_commands_flags(message, expected):
     flags = {"min_df": "--min-df", "max_df": "--max-df", "duplicates": "--duplicates",

@@ -136,3 +136,39 @@ def test_screenshot_is_not_blank_and_chinese_has_glyphs(loaded):
     assert any("\u4e00" <= ch <= "\u9fff"
                for term in page.locator("#run-0 ol.terms .term").all_text_contents()
                for ch in term)
+
+
+HOSTILE_LABELS = {"finance": '<img src=x onerror=alert("label")>$\\frac{$',
+                  "politics": "</script><script>alert('label2')</script> $x$"}
+
+
+def test_hostile_labels_ids_run_names_and_title_run_nothing(browser, tmp_path):
+    """Labels, document ids, the run's name and the page title made of markup (and of TeX,
+    which the plots must draw as text): all shown as text, nothing runs."""
+    import json
+
+    from conftest import make_two_topic_texts
+
+    rows = [{"id": f"<b onmouseover=alert(1)>{name}</b>",
+             "label": HOSTILE_LABELS[name.split("/")[0]], "text": text}
+            for name, text in make_two_topic_texts().items()]
+    path = tmp_path / "<svg onload=alert(3)>.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    run = report_data(fit(load_corpus(path), 2), label="<img src=y onerror=alert(4)>")
+    page_path = write_report([run], tmp_path / "out", title="<script>alert(5)</script>")
+    for svg in (tmp_path / "out" / "plots").glob("*.svg"):
+        text = svg.read_text(encoding="utf-8")
+        assert "<img" not in text and "<script" not in text and "onload" not in text
+    page = browser.new_page()
+    dialogs, errors = [], []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(page_path.as_uri(), wait_until="load")
+    page.mouse.move(200, 200)
+    body = page.locator("body").inner_text()
+    assert HOSTILE_LABELS["finance"] in body and "<script>alert(5)</script>" in body
+    assert page.title() == "<script>alert(5)</script>"
+    assert page.locator("img[src='x'], img[src='y'], b[onmouseover]").count() == 0
+    assert page.evaluate("document.querySelectorAll('script').length") == 2
+    assert dialogs == [] and errors == []
+    page.close()

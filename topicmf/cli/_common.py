@@ -36,7 +36,8 @@ def flag_message(message: str, flags: dict[str, str]) -> str:
 
     def assignment(match):
         found = flag(match.group(1))
-        return f"{found} {match.group(2)}" if found else match.group(0)
+        value = match.group(3) if match.group(3) is not None else match.group(2)
+        return f"{found} {value}" if found else match.group(0)
 
     def quoted(match):
         found = flag(match.group(1))
@@ -45,7 +46,7 @@ def flag_message(message: str, flags: dict[str, str]) -> str:
     if "out" in flags:  # the library's "choose another output folder": where to choose it
         message = message.replace("another output folder", "another output folder with --out")
     message = re.sub(r"The '(\w+)' parameter(?: of \w+)? must", parameter, message)
-    message = re.sub(r"\b(\w+)='([^']*)'", assignment, message)
+    message = re.sub(r"\b(\w+)=('([^']*)'|[^\s,;)]+)", assignment, message)
     message = re.sub(r"'(\w+)'", quoted, message)
     return re.sub(r"\b([a-z]+_[a-z_]+)\b(?!=)", quoted, message)
 

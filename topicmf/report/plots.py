@@ -83,8 +83,10 @@ def render_plots(data: dict, folder: Path, prefix: str) -> dict[str, str]:
                "intertopic": _intertopic, "similarity": _similarity,
                "convergence": _convergence, "labels": _labels}
     images, missing = {}, set()
+    # text.parse_math off: a label, id or term such as "$\\frac{$" is text, not TeX to parse
+    # (matplotlib raised on it, and "$x$" showed as math).
     style = {"font.family": families, "font.size": 9, "svg.fonttype": "path",
-             "axes.spines.top": False, "axes.spines.right": False}
+             "axes.spines.top": False, "axes.spines.right": False, "text.parse_math": False}
     with matplotlib.rc_context(style), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for name, draw in drawers.items():

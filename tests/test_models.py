@@ -711,3 +711,21 @@ def test_csr_with_the_wrong_number_of_features_is_refused():
         model.transform(X[:, :9])
     with pytest.raises(InvalidParameterError, match="X has 9 features, but NMF is expecting 10"):
         model.transform(X[:, :9].toarray())
+
+
+def test_count_matrices_fit_without_importing_scikit_learn():
+    """PLSA and KL-NMF take counts (int CSR): converted to float64 on the fast path, as
+    scikit-learn would, without loading it (1 s of a small run)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np, scipy.sparse as sp; from topicmf import PLSA, NMF; "
+            "X = sp.random(30, 20, density=0.3, format='csr', random_state=0); "
+            "C = sp.csr_matrix(np.ceil(X.toarray() * 5).astype(np.int64)); "
+            "a = PLSA(2, random_state=0).fit_transform(C); "
+            "b = PLSA(2, random_state=0).fit_transform(C.astype(float)); "
+            "NMF(2, beta_loss='kullback-leibler', random_state=0).fit(C); "
+            "print(np.array_equal(a, b), 'sklearn' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.split() == ["True", "False"]

@@ -87,6 +87,9 @@ class LatentFactorModel(EstimatorMixin):
     def _check_input(self, X, *, reset: bool):
         """Validate X and return it as canonical CSR, float32 kept, anything else float64."""
         name = type(self).__name__
+        if (sp.issparse(X) and X.format == "csr" and X.ndim == 2
+                and X.dtype.kind in "iub"):  # counts: float64, as scikit-learn converts them
+            X = X.astype(np.float64)
         try:
             if _plain_csr(X) and (reset or not hasattr(self, "feature_names_in_")):
                 self._check_csr(X, reset=reset)  # what the pipeline passes: no sklearn import

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_repeated_runs_keep_memory_flat():
     code = ("import sys; sys.path.insert(0, 'benchmarks'); from long_use import measure; "
             "from pathlib import Path; "
-            "points = measure(Path('corpora/finance-politics-zh'), runs=10, warmup=3, every=5); "
+            "points = measure(Path('corpora/finance-politics-zh'), runs=10, warmup=6, every=5); "
             "print(points[0][1], points[-1][1])")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, check=True)

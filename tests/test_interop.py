@@ -17,7 +17,7 @@ from gensim.models.coherencemodel import CoherenceModel
 
 from topicmf import Corpus, analyze, load_corpus
 from topicmf.errors import (InvalidParameterError, MissingDependencyError, ModelFileError,
-                            TopicmfError, TopicmfWarning)
+                            OutputError, TopicmfError, TopicmfWarning)
 from topicmf.evaluate import Coherence
 from topicmf.export import write_outputs
 from topicmf.interop import export_run, to_gensim, to_pyldavis
@@ -142,9 +142,9 @@ def test_gensim_coherence_agrees_with_ours(results):
 
 
 def test_to_gensim_refuses_texts_that_do_not_give_the_counts(results, run_dir):
-    from topicmf.interop import _saved_result
+    from topicmf.runs import load_run
 
-    saved = _saved_result(run_dir, "gensim")  # a saved run has no texts
+    saved = load_run(run_dir, "export to gensim")  # a saved run has no texts
     with pytest.raises(TopicmfError, match="texts='counts'"):
         to_gensim(saved)
     assert to_gensim(saved, texts="counts").texts == to_gensim(results["nmf"], texts="counts").texts
@@ -308,7 +308,7 @@ def test_a_failed_export_leaves_the_output_as_it_was(run_dir, tmp_path, monkeypa
         raise OSError("disk full")
 
     monkeypatch.setitem(interop._WRITERS, "gensim", broken)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OutputError, match="disk full"):
         export_run(run_dir, "gensim", out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

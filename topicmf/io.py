@@ -213,10 +213,9 @@ def staged_output(directory):
         try:
             yield staging
         except OSError as exc:
-            where = exc.filename or staging
-            raise OutputError(f"cannot write {directory}: {exc.strerror or exc} while writing "
-                              f"{Path(where).name}; free some space or choose another output "
-                              f"folder.") from None
+            where = f" while writing {Path(exc.filename).name}" if exc.filename else ""
+            raise OutputError(f"cannot write {directory}: {exc.strerror or exc}{where}; free "
+                              f"some space or choose another output folder.") from None
         try:
             with _commit_guard(directory.parent):
                 directory.mkdir(exist_ok=True)

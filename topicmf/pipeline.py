@@ -210,6 +210,17 @@ class TopicResult:
         from .interop import doc_topics_frame
         return doc_topics_frame(self)
 
+    def search(self, query: str, n: int = 10) -> list[dict]:
+        """The ``n`` documents closest to ``query`` by topic (see :func:`topicmf.search.search`)."""
+        from .search import search
+        return search(self, query, n)
+
+    def topic_documents(self, topic: int, n: int = 10) -> list[dict]:
+        """The ``n`` documents with the largest weight on ``topic``
+        (see :func:`topicmf.search.topic_documents`)."""
+        from .search import topic_documents
+        return topic_documents(self, topic, n)
+
 
 def topic_weights(model_name: str, doc_topic: np.ndarray) -> np.ndarray:
     """Document vectors as reported, as the model ``model_name`` declares them

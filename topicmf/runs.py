@@ -22,8 +22,9 @@ from .pipeline import TopicResult
 __all__ = ["run_folders", "load_run"]
 
 
-def run_folders(run_dir: Path) -> list[tuple[str | None, Path]]:
+def run_folders(run_dir) -> list[tuple[str | None, Path]]:
     """(model name or None, folder) of each run in an output folder of ``topicmf analyze``."""
+    run_dir = Path(run_dir)
     if (run_dir / "model" / "model.json").is_file():
         return [(None, run_dir)]
     folders = sorted(p.parent.parent for p in run_dir.glob("*/model/model.json"))
@@ -45,6 +46,9 @@ class _SavedResult(TopicResult):
     def fitted_labels(self) -> list[str] | None:
         labels = self.corpus.labels
         return None if labels is None else [labels[int(i)] for i in self.fitted_rows]
+
+    def fitted_ids(self, rows) -> list[str]:
+        return [self.corpus.ids[int(self.fitted_rows[int(i)])] for i in rows]
 
     def fitted_counts(self):
         if self._counts is None:

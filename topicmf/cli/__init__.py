@@ -26,7 +26,7 @@ from ._common import PROG, common_options, examples, flag_message, parser_flags,
 
 #: The subcommands, in the order ``--help`` lists them, and the module of each.
 COMMANDS = {"analyze": "analyze", "assign": "assign", "report": "report", "export": "export",
-            "compare": "compare", "sweep": "sweep", "build-matrix": "build",
+            "search": "search", "compare": "compare", "sweep": "sweep", "build-matrix": "build",
             "factorize": "factorize", "complete": "complete"}
 
 EXIT_STATUS = """exit status:
@@ -57,7 +57,15 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
 def main(argv: list[str] | None = None) -> int:
     parser, subparsers = build_parser()
     _complete(parser)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    # argparse takes a command's positionals in one go: "search DIR --model m TEXT" leaves
+    # TEXT over. A command that can place such words says so (``late_positional``).
+    late = getattr(args, "late_positional", None)
+    if extra and (late is None or getattr(args, late) is not None
+                  or any(word.startswith("-") for word in extra) or len(extra) > 1):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if extra:
+        setattr(args, late, extra[0])
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
         return 2

@@ -1,0 +1,97 @@
+"""Finding documents by topic: search by text, a topic's documents, on a fresh result and on a
+saved run, from Python and from the command line."""
+
+import json
+
+import numpy as np
+import pytest
+
+from topicmf import analyze, load_corpus
+from topicmf.cli import main
+from topicmf.errors import InvalidParameterError, TopicmfWarning
+from topicmf.export import write_outputs
+from topicmf.runs import load_run
+from topicmf.search import rank_by_cosine
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    from conftest import make_two_topic_texts
+
+    folder = tmp_path_factory.mktemp("search")
+    for name, text in make_two_topic_texts().items():
+        (folder / "corpus" / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / "corpus" / name).write_text(text, encoding="utf-8")
+    result = analyze(load_corpus(folder / "corpus"), 2, min_df=1, random_state=0)
+    write_outputs([result], folder / "run")
+    return result, folder / "run"
+
+
+def test_rank_by_cosine_matches_brute_force():
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(50, 4))
+    vectors[7] = 0
+    query = rng.normal(size=4)
+    rows, scores = rank_by_cosine(vectors, query, 10, exclude=3)
+    cosine = [(0.0 if not v.any() else v @ query / np.linalg.norm(v) / np.linalg.norm(query), i)
+              for i, v in enumerate(vectors) if i != 3]
+    expected = sorted(cosine, key=lambda c: (-c[0], c[1]))[:10]
+    assert rows.tolist() == [i for _, i in expected]
+    np.testing.assert_allclose(scores, [c for c, _ in expected])
+    assert len(rank_by_cosine(vectors, query, 500)[0]) == 50
+
+
+def test_search_finds_the_querys_class_first(fitted):
+    result, _ = fitted
+    hits = result.search("stocks shares investors dividend", n=12)
+    assert len(hits) == 12 and {h["label"] for h in hits} == {"finance"}
+    assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
+    assert result.search("election voters senate ballot", n=1)[0]["label"] == "politics"
+
+
+def test_a_saved_run_searches_like_the_fresh_one(fitted):
+    result, run = fitted
+    saved = load_run(run)
+    for query in ("stocks bonds portfolio", "governor coalition minister"):
+        assert saved.search(query, 5) == result.search(query, 5)
+    assert saved.topic_documents(1, 4) == result.topic_documents(1, 4)
+
+
+def test_topic_documents_by_weight(fitted):
+    result, _ = fitted
+    hits = result.topic_documents(0, n=30)
+    assert len(hits) == 24
+    weights = result.doc_weights[:, 0]
+    assert [h["score"] for h in hits] == sorted(np.round(weights, 6).tolist(), reverse=True)
+
+
+def test_search_errors_and_a_query_with_no_known_term(fitted):
+    result, _ = fitted
+    with pytest.warns(TopicmfWarning, match="shares no term"):
+        assert result.search("zebra quokka") == []
+    with pytest.raises(InvalidParameterError, match="'n'"):
+        result.search("stocks", n=0)
+    with pytest.raises(InvalidParameterError, match="'topic'"):
+        result.topic_documents(2)
+    with pytest.raises(InvalidParameterError, match="some text"):
+        result.search("  ")
+
+
+def test_search_command(fitted, capsys):
+    _, run = fitted
+    assert main(["search", str(run), "--json", "stocks investors", "-n", "3"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [d["label"] for d in data["documents"]] == ["finance"] * 3
+    assert main(["search", str(run), "--topic", "0", "-n", "2"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2
+    assert main(["search", str(run)]) == 1
+    assert "either a TEXT" in capsys.readouterr().err
+
+
+def test_search_command_asks_which_model_of_several(fitted, tmp_path, capsys):
+    result, _ = fitted
+    write_outputs([result, analyze(result.corpus, 2, model="plsa", min_df=1)], tmp_path / "two")
+    assert main(["search", str(tmp_path / "two"), "stocks"]) == 1
+    assert "pick one with --model" in capsys.readouterr().err
+    assert main(["search", str(tmp_path / "two"), "--model", "plsa", "stocks", "-n", "1"]) == 0
+    assert "finance" in capsys.readouterr().out

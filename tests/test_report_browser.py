@@ -172,3 +172,18 @@ def test_hostile_labels_ids_run_names_and_title_run_nothing(browser, tmp_path):
     assert page.evaluate("document.querySelectorAll('script').length") == 2
     assert dialogs == [] and errors == []
     page.close()
+
+
+def test_find_box_lists_and_rings_matching_documents_as_text(loaded):
+    page, seen = loaded
+    box = page.locator("#find-0")
+    box.fill("politics/00")
+    items = page.locator("#find-0-list li").all_text_contents()
+    assert items and all("politics/00" in item for item in items)
+    assert page.locator("#docmap-0 circle.found").count() == len(items)
+    box.fill("<img")  # a hostile id: found and shown as text
+    assert any("<img" in item for item in page.locator("#find-0-list li").all_text_contents())
+    assert page.locator("img[src='x']").count() == 0 and seen["dialogs"] == []
+    box.fill("")
+    assert page.locator("#docmap-0 circle.found").count() == 0
+    assert page.locator("#find-0-list li").count() == 0

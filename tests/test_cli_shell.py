@@ -186,3 +186,13 @@ def test_export_command_writes_each_format_of_a_saved_run(two_topic_folder, tmp_
     assert main(["export", str(tmp_path / "nothing"), "--to", "gensim"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--out" in err
+
+
+def test_user_data_with_line_breaks_stays_on_one_line(tmp_path, capsys):
+    corpus = tmp_path / "c.csv"
+    corpus.write_bytes(b'"body\nmore",label\nstocks fell,a\n')
+    assert main(["analyze", str(corpus), "--topics", "2", "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "body\\nmore" in err
+    _common.say("warning", "a label\nwith a break")
+    assert capsys.readouterr().err == "topicmf: warning: a label\\nwith a break\n"

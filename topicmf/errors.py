@@ -39,7 +39,24 @@ __all__ = [
 
 
 class TopicmfError(Exception):
-    """Base class of every error a user of topicmf can cause."""
+    """Base class of every error a user of topicmf can cause.
+
+    Its message is one line: a line break or other control character that came in with the
+    user's data (a column name, a label, a cell) is shown escaped, as ``\\n``.
+    """
+
+    def __init__(self, *args):
+        super().__init__(*(_one_line(a) if isinstance(a, str) else a for a in args))
+
+
+def _one_line(text: str) -> str:
+    """``text`` with control characters and line or paragraph separators escaped."""
+    import unicodedata
+
+    if text.isprintable():
+        return text
+    return "".join(c.encode("unicode_escape").decode("ascii")
+                   if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text)
 
 
 class CorpusError(TopicmfError):

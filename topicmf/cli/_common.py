@@ -165,9 +165,11 @@ def use_color(stream) -> bool:
 def say(kind: str, message: str) -> None:
     """``topicmf: error: ...`` (or warning) on one line of stderr; the kind in colour on a
     terminal."""
+    from ..errors import _one_line
+
     codes = {"error": "31", "warning": "33"}
     label = f"\033[{codes[kind]}m{kind}\033[0m" if use_color(sys.stderr) else kind
-    print(f"{PROG}: {label}: {message}", file=sys.stderr)
+    print(f"{PROG}: {label}: {_one_line(message)}", file=sys.stderr)
 
 
 @contextmanager

@@ -292,3 +292,14 @@ def test_small_tables_get_a_lighter_penalty_and_holdout_scores_three_methods():
     assert set(scores["methods"]) == {"model", "global mean", "mean + damped biases"}
     with pytest.raises(InvalidParameterError, match="'n_factors' 9"):
         holdout_scores(data, 0.25, 9)
+
+
+def test_ratings_too_large_to_square_are_refused(tmp_path):
+    path = tmp_path / "huge.csv"
+    path.write_text(",a,b\nann,-1e308,4\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="beyond"):
+        read_ratings(path)
+    with pytest.raises(InvalidParameterError, match="within"):
+        ratings_from_triples([0, 1], [0, 1], [1e300, 2.0])
+    with pytest.raises(InvalidParameterError, match="within"):
+        ratings_from_sparse(sp.csr_array(np.array([[1e300, 0.0], [0.0, 2.0]])))

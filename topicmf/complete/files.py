@@ -22,7 +22,7 @@ import numpy as np
 from .._csv import writer as csv_writer
 from ..corpus import decode_bytes
 from ..errors import CorpusError
-from .ratings import Ratings, ratings_from_triples
+from .ratings import MAX_RATING, Ratings, ratings_from_triples
 
 __all__ = ["read_ratings", "write_recommendations"]
 
@@ -125,6 +125,9 @@ def _number(cell: str, where: str) -> float:
     if not math.isfinite(value):
         raise CorpusError(f"{where}: rating {cell.strip()!r} is not a finite number; fix or "
                           f"remove it.")
+    if abs(value) > MAX_RATING:
+        raise CorpusError(f"{where}: rating {cell.strip()!r} is beyond +-{MAX_RATING:g}, too "
+                          f"large to be a rating; fix or rescale it.")
     return value
 
 

@@ -84,7 +84,16 @@ def _as_values(values) -> np.ndarray:
     if bad.size:
         raise InvalidParameterError(f"Rating number {bad[0]} is {values[bad[0]]}; ratings must "
                                     f"be finite numbers (drop or fix {bad.size} NaN/inf).")
+    huge = np.flatnonzero(np.abs(values) > MAX_RATING)
+    if huge.size:
+        raise InvalidParameterError(f"Rating number {huge[0]} is {values[huge[0]]:g}; ratings "
+                                    f"must be within +-{MAX_RATING:g} (their squares are summed); "
+                                    f"drop or rescale {huge.size} rating(s).")
     return values
+
+
+#: The largest rating magnitude taken: squares and sums of squares of larger ones overflow.
+MAX_RATING = 1e12
 
 
 def _encode(ids, name: str, n: int):

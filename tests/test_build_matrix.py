@@ -184,6 +184,20 @@ def test_texts_are_read_again_from_the_source(tmp_path, kind):
                                                           corpus.texts[4], corpus.texts[-1]]
 
 
+def test_reading_limits_reach_the_shards_and_the_texts_read_again(tmp_path):
+    path = tmp_path / "in.jsonl"
+    texts = ["stocks rally " * 40, "votes counted again", "stocks fall today"]
+    path.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts), encoding="utf-8")
+    with pytest.warns(TopicmfWarning, match=r"1 document longer than 30 characters cut .*"
+                                            r"\(row-1 \(line 1\)\)"):
+        shards = build_matrix(path, tmp_path / "out", tokenizer=Tokenizer("en"), max_df=1.0,
+                              min_df=1, max_doc_chars=30, max_unpacked_ratio=50)
+    source = shards.manifest["source"]
+    assert (source["max_doc_chars"], source["max_unpacked_ratio"]) == (30, 50.0)
+    assert shards.texts([0, 1]) == [texts[0][:30], texts[1]]
+    assert shards.read(0, "counts", dtype=None)[0].sum() == 5  # stocks rally x 2, stoc
+
+
 def test_texts_refuse_a_changed_source(tmp_path):
     path = tmp_path / "in.jsonl"
     path.write_text("".join(json.dumps({"id": f"d{i}", "text": f"stocks rally {i}"}) + "\n"

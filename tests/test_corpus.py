@@ -3,7 +3,6 @@
 import gzip
 import json
 import os
-import pathlib
 from pathlib import Path
 
 import opencc
@@ -133,14 +132,14 @@ def test_undecodable_file_in_folder_is_skipped(tmp_path):
 def test_unreadable_file_is_skipped(tmp_path, monkeypatch):
     write(tmp_path / "ok.txt", "fine")
     locked = write(tmp_path / "locked.txt", "secret")
-    real_read_bytes = pathlib.Path.read_bytes
+    real_open = os.open
 
-    def read_bytes(self):
-        if self == locked:
-            raise PermissionError(13, "Permission denied")
-        return real_read_bytes(self)
+    def open_file(path, flags, *args, **kwargs):
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(pathlib.Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(os, "open", open_file)
     with pytest.warns(TopicmfWarning, match="locked.txt"):
         corpus = load_corpus(tmp_path)
 

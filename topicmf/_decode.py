@@ -2,18 +2,24 @@
 
 :func:`decode_bytes` decodes a file held in memory; :class:`TextFile` reads a file (plain or
 gzip-compressed) line by line and decodes it exactly as ``decode_bytes`` would decode the whole.
+Reading is bounded: lines are cut to a length, whole files to a number of characters, and a
+gzip file stops once it unpacks to many times its size, so no input holds memory it is not
+allowed.
 """
 
 from __future__ import annotations
 
 import codecs
 import collections
+import contextlib
 import functools
 import gzip
 import io
 import itertools
 import math
+import os
 import re
+import stat
 import unicodedata
 import zlib
 from collections.abc import Iterator
@@ -57,37 +63,85 @@ def decode_bytes(data: bytes, *, name: str, encoding: str | None = None) -> str:
     return text
 
 
-
-def read_bytes(path: Path, shown: str) -> bytes:
-    try:
-        return path.read_bytes()
-    except PermissionError:
-        raise FileProblem(f"{shown} cannot be read (permission denied); check its permissions",
-                           "permission denied") from None
-    except OSError as error:
-        reason = error.strerror or type(error).__name__
-        raise FileProblem(f"{shown} cannot be read ({reason})", reason) from None
-
-
 def looks_binary(data: bytes) -> bool:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return False  # UTF-16 text is full of NUL bytes
     return b"\0" in data[:_BINARY_PROBE]
 
 
-_CHUNK = 1 << 20  # bytes read at a time when a file is streamed
+_CHUNK = 1 << 20           # bytes (or characters) read at a time when a file is streamed
+_WHOLE = 4 << 20           # a whole-document file up to this size is read at once
+UNPACKED_FLOOR = 100 << 20  # a gzip file may always unpack to this many bytes
+
+
+def open_file(path: Path, shown: str):
+    """``path`` opened for reading bytes. FileProblem if it cannot be opened or is not a
+    regular file: a FIFO would block and a device such as /dev/zero never end."""
+    nonblocking = getattr(os, "O_NONBLOCK", 0)  # opening a FIFO must not wait for a writer
+    try:
+        fd = os.open(path, os.O_RDONLY | nonblocking)
+    except OSError as error:
+        raise _unreadable(error, shown) from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise FileProblem(f"{shown} is not a regular file; pass a file or a folder of files",
+                              "not a regular file")
+        if nonblocking:
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _unreadable(error: OSError, shown: str) -> FileProblem:
+    if isinstance(error, PermissionError):
+        return FileProblem(f"{shown} cannot be read (permission denied); check its permissions",
+                           "permission denied")
+    reason = error.strerror or type(error).__name__
+    return FileProblem(f"{shown} cannot be read ({reason})", reason)
+
+
+def read_text(path: Path, shown: str, encoding: str | None,
+              max_chars: int | None) -> tuple[str, bool]:
+    """The text of a whole file as decode_bytes decodes it, cut to its first ``max_chars``
+    characters: (text, whether non-blank text was cut off). A small file is read at once, a
+    larger one streamed, so that memory holds at most about ``max_chars`` characters."""
+    with open_file(path, shown) as raw:
+        try:
+            data = raw.read(_WHOLE + 1)
+        except OSError as error:
+            raise _unreadable(error, shown) from None
+    if len(data) > _WHOLE:
+        source = TextFile(path, shown, encoding)
+        source.check()
+        return source.read(max_chars)
+    if looks_binary(data):
+        raise FileProblem(shown, "binary")
+    text = decode_bytes(data, name=shown, encoding=encoding)
+    if max_chars is None or len(text) <= max_chars:
+        return text, False
+    return text[:max_chars], bool(text[max_chars:].strip())
 
 
 class TextFile:
     """A text file (gzip-compressed or not) read line by line, decoded as decode_bytes would
-    decode the whole of it: same encoding guess, newlines as ``\\n``, no BOM, same errors."""
+    decode the whole of it: same encoding guess, newlines as ``\\n``, no BOM, same errors.
 
-    def __init__(self, path: Path, shown: str, encoding: str | None, gz: bool = False):
+    ``max_line``: a longer line is cut to that many characters, the rest read and dropped in
+    chunks. ``max_unpacked_ratio``: a gzip file stops with a CorpusError once it has unpacked
+    to more than that many times its size and more than UNPACKED_FLOOR bytes.
+    """
+
+    def __init__(self, path: Path, shown: str, encoding: str | None, gz: bool = False, *,
+                 max_line: int | None = None, max_unpacked_ratio: float | None = None):
         self.path, self.shown, self.encoding, self.gz = path, shown, encoding, gz
+        self.max_line, self.max_unpacked_ratio = max_line, max_unpacked_ratio
         self.codec: str | None = None
 
     def check(self, scan=None):
-        """Read the whole file once to choose its codec; return ``scan(lines)`` of that reading.
+        """Read the whole file once to choose its codec; return ``scan(lines)`` of that reading,
+        ``lines`` as :meth:`lines` yields them.
 
         ``scan`` may stop early; the rest of the file is still decoded, since a bad byte
         anywhere makes the file unusable. Raises FileProblem for an unreadable, binary or
@@ -117,28 +171,41 @@ class TextFile:
                                f"UTF-8 or pass 'encoding'", "not UTF-8, GB18030 or Big5")
         # Each codec accepts much of the other's bytes, so pick the text that reads best.
         self.codec = max(samples, key=lambda codec: _plausibility(samples[codec]))
+        if scan is None:
+            return None  # the samples come from codecs that decoded the whole file
         found, result = self._scan(self.codec, scan)
         if not found:
             raise CorpusError(f"{self.shown} changed while it was being read; read it again")
         return result
 
-    def lines(self) -> Iterator[str]:
-        """The decoded lines, each ending in "\\n" but maybe the last (after :meth:`check`)."""
-        with io.TextIOWrapper(self._open(), encoding=self.codec, errors="strict",
-                              newline=None) as text:
-            lines = self._reading(text)
-            first = next(lines, None)
-            if first is None:
-                return
-            yield first[1:] if first.startswith("\ufeff") else first
-            yield from lines
+    def lines(self) -> Iterator[tuple[str, bool]]:
+        """(line, cut) for each line (after :meth:`check`): the line ending in "\\n" but maybe
+        the last, with no BOM, and whether non-blank text past ``max_line`` was cut off."""
+        with self._text() as text, self._read_errors():
+            yield from _bounded_lines(text, self.max_line)
+
+    def read(self, max_chars: int | None) -> tuple[str, bool]:
+        """The whole text (after :meth:`check`) cut to its first ``max_chars`` characters, and
+        whether non-blank text was cut off; the rest is read in chunks and dropped."""
+        with self._text() as text, self._read_errors():
+            kept = text.read(max_chars)
+            if kept.startswith("\ufeff"):
+                kept = kept[1:] + (text.read(1) if max_chars is not None else "")
+            if max_chars is None:
+                return kept, False
+            for rest in iter(lambda: text.read(_CHUNK), ""):
+                if rest.strip():
+                    return kept, True
+            return kept, False
 
     def _scan(self, codec: str, scan) -> tuple[bool, object]:
         """(whether the whole file decodes with ``codec``, what ``scan`` returned)."""
         self.codec = codec
+        if scan is None:
+            return self._first_bad_byte(codec) is None, None
         lines = self.lines()
         try:
-            result = scan(lines) if scan is not None else None
+            result = scan(lines)
             collections.deque(lines, maxlen=0)
         except UnicodeDecodeError:
             return False, None
@@ -147,29 +214,29 @@ class TextFile:
         return True, result
 
     def _open(self):
-        try:
-            return gzip.open(self.path, "rb") if self.gz else open(self.path, "rb")
-        except PermissionError:
-            raise FileProblem(f"{self.shown} cannot be read (permission denied); check its "
-                               f"permissions", "permission denied") from None
-        except OSError as error:
-            reason = error.strerror or type(error).__name__
-            raise FileProblem(f"{self.shown} cannot be read ({reason})", reason) from None
+        raw = open_file(self.path, self.shown)
+        if not self.gz:
+            return raw
+        return io.BufferedReader(_Unpacking(raw, self.shown, self.max_unpacked_ratio), _CHUNK)
 
-    def _reading(self, stream):
-        """Iterate ``stream`` (lines or byte chunks), turning read errors into CorpusError."""
+    def _text(self):
+        return io.TextIOWrapper(self._open(), encoding=self.codec, errors="strict",
+                                newline=None)
+
+    @contextlib.contextmanager
+    def _read_errors(self):
+        """Turn the errors of reading into CorpusError."""
         try:
-            yield from stream
+            yield
         except (OSError, EOFError, zlib.error) as error:
             if self.gz:
                 raise CorpusError(f"{self.shown} is not a valid gzip file ({error}); compress it "
                                   f"again or pass the uncompressed .jsonl") from None
-            reason = error.strerror or type(error).__name__
-            raise FileProblem(f"{self.shown} cannot be read ({reason})", reason) from None
+            raise _unreadable(error, self.shown) from None
 
     def _chunks(self) -> Iterator[bytes]:
-        with self._open() as raw:
-            yield from self._reading(iter(lambda: raw.read(_CHUNK), b""))
+        with self._open() as raw, self._read_errors():
+            yield from iter(lambda: raw.read(_CHUNK), b"")
 
     def _head(self) -> bytes:
         chunks = self._chunks()
@@ -178,8 +245,8 @@ class TextFile:
         finally:
             chunks.close()
 
-    def _bad_offset(self, codec: str) -> int:
-        """Offset in the file of the first byte that ``codec`` cannot decode."""
+    def _first_bad_byte(self, codec: str) -> int | None:
+        """Offset in the file of the first byte that ``codec`` cannot decode; None if none."""
         decoder = codecs.getincrementaldecoder(codec)()
         fed = 0
         for chunk in itertools.chain(self._chunks(), [b""]):
@@ -189,7 +256,13 @@ class TextFile:
             except UnicodeDecodeError as error:
                 return fed - pending + error.start
             fed += len(chunk)
-        return fed
+        return None
+
+    def _bad_offset(self, codec: str) -> int:
+        offset = self._first_bad_byte(codec)
+        if offset is None:
+            raise CorpusError(f"{self.shown} changed while it was being read; read it again")
+        return offset
 
     def _chinese_samples(self) -> dict[str, str]:
         """For each Chinese codec that decodes the whole file, the text _plausibility scores:
@@ -213,6 +286,75 @@ class TextFile:
             if not decoders:
                 break
         return {codec: "".join(samples[codec]) for codec in decoders}
+
+
+def _bounded_lines(text, limit: int | None) -> Iterator[tuple[str, bool]]:
+    """(line, cut) from the text stream ``text``, no line longer than ``limit`` characters."""
+    if limit is None:
+        for number, line in enumerate(text):
+            yield (line[1:] if number == 0 and line.startswith("\ufeff") else line), False
+        return
+    first = True
+    while True:
+        line = text.readline(limit)
+        if first:
+            first = False
+            if line.startswith("\ufeff"):
+                line = line[1:]
+                if len(line) == limit - 1 and not line.endswith("\n"):
+                    line += text.readline(1)
+        if not line:
+            return
+        if len(line) < limit or line.endswith("\n"):
+            yield line, False
+            continue
+        # ``limit`` characters and no newline yet: drop what follows, up to the newline.
+        cut = ended = False
+        for rest in iter(lambda: text.readline(_CHUNK), ""):
+            ended = rest.endswith("\n")
+            cut = cut or bool(rest.strip())
+            if ended:
+                break
+        yield (line + "\n" if ended else line), cut
+
+
+class _Unpacking(io.RawIOBase):
+    """The uncompressed bytes of an open gzip file, stopped with a CorpusError once they pass
+    ``ratio`` times the file's size (and UNPACKED_FLOOR): a small file that unpacks to
+    gigabytes is a mistake or an attack, and reading it would take every byte of memory."""
+
+    def __init__(self, compressed, shown: str, ratio: float | None):
+        super().__init__()
+        self._compressed, self._shown, self._ratio = compressed, shown, ratio
+        self._gzip = gzip.GzipFile(fileobj=compressed, mode="rb")
+        self._size = os.fstat(compressed.fileno()).st_size
+        self._limit = None if ratio is None else max(UNPACKED_FLOOR, ratio * self._size)
+        self._unpacked = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = self._gzip.readinto(buffer)
+        self._unpacked += count
+        if self._limit is not None and self._unpacked > self._limit:
+            raise CorpusError(
+                f"{self._shown} unpacks to more than {_megabytes(self._limit)} from "
+                f"{_megabytes(self._size)}, over {self._ratio:g} times its size; if the file "
+                f"is genuine, raise 'max_unpacked_ratio'")
+        return count
+
+    def close(self) -> None:
+        if not self.closed:
+            try:
+                self._gzip.close()
+            finally:
+                self._compressed.close()
+        super().close()
+
+
+def _megabytes(size: float) -> str:
+    return f"{size / 1e6:,.1f} MB" if size >= 1e5 else f"{size / 1e3:,.1f} kB"
 
 
 # ------------------------------------------------------------------------ guessing the encoding

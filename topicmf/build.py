@@ -35,7 +35,7 @@ import scipy.sparse as sp
 
 from . import tokenize as _tokenize
 from ._validation import check_int
-from .corpus import stream_corpus
+from .corpus import MAX_DOC_CHARS, MAX_UNPACKED_RATIO, stream_corpus
 from .errors import InvalidParameterError, OutputError, TopicmfWarning, VocabularyError
 from .shards import ShardSet, new_manifest, staged_folder, write_manifest, write_shard
 from .vectorize import (Vocabulary, _check_df, count_tokens, keep_columns, prune_terms,
@@ -53,11 +53,15 @@ _SHOWN = 20  # excluded documents named in the manifest
 def build_matrix(path, out, *, shard_docs=20000, tokenizer=None, min_df=2, max_df=0.5,
                  max_terms=None, sublinear_tf=False, text_column="text", id_column=None,
                  label_column=None, lines=False, encoding=None, n_jobs=None,
-                 progress=None) -> ShardSet:
+                 progress=None, max_doc_chars=MAX_DOC_CHARS,
+                 max_unpacked_ratio=MAX_UNPACKED_RATIO) -> ShardSet:
     """Read the corpus at ``path`` (any input of :func:`topicmf.load_corpus`) as a stream and
     write its counts and TF-IDF into the shard folder ``out``; return it opened.
 
-    The vectorizer settings are those of :func:`topicmf.vectorize.vectorize`. ``n_jobs``:
+    The vectorizer settings are those of :func:`topicmf.vectorize.vectorize`; the reading
+    settings, limits included (``max_doc_chars``, ``max_unpacked_ratio``), those of
+    :func:`topicmf.load_corpus`, and they are kept in the manifest so that ``texts`` reads
+    documents again as they were built. ``n_jobs``:
     worker processes for tokenizing (None: every CPU for a large input, from the start when
     its size on disk shows it, else once 2 M characters have been read; 1: always this
     process). ``progress(stage, done, total)`` is called with stage "read" (pass 1, documents
@@ -76,6 +80,7 @@ def build_matrix(path, out, *, shard_docs=20000, tokenizer=None, min_df=2, max_d
     tokenizer = tokenizer if tokenizer is not None else _tokenize.Tokenizer()
     stream = stream_corpus(path, text_column=text_column, id_column=id_column,
                            label_column=label_column, lines=lines, encoding=encoding,
+                           max_doc_chars=max_doc_chars, max_unpacked_ratio=max_unpacked_ratio,
                            owner="build_matrix")
     out = Path(out)
     _check_output(Path(path), out)
@@ -102,7 +107,8 @@ def build_matrix(path, out, *, shard_docs=20000, tokenizer=None, min_df=2, max_d
             source={"path": str(path), "resolved": str(Path(path).resolve()),
                     "kind": stream.kind, "name": stream.name, "text_column": text_column,
                     "id_column": id_column, "label_column": label_column, "lines": lines,
-                    "encoding": encoding},
+                    "encoding": encoding, "max_doc_chars": stream.max_doc_chars,
+                    "max_unpacked_ratio": stream.max_unpacked_ratio},
             source_files=stream.files,
             skipped={"count": len(stream.skipped),
                      "first": [list(item) for item in stream.skipped[:_SHOWN]]})

@@ -7,7 +7,9 @@
 
 Bytes that are not UTF-8 are decoded as GB18030 or Big5, whichever reads as more plausible
 Chinese. Files and documents that cannot be used are skipped with a TopicmfWarning and listed
-in ``Corpus.skipped``; an error is raised only when nothing usable is left.
+in ``Corpus.skipped``; an error is raised only when nothing usable is left. Reading is bounded
+(``max_doc_chars``, ``max_unpacked_ratio``): hostile or broken input ends in a CorpusError or a
+warning, not in a program that takes all the memory.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from ._decode import FileProblem, TextFile, decode_bytes, looks_binary, read_bytes
-from ._validation import check_int
+from ._decode import FileProblem, TextFile, decode_bytes, read_text
+from ._validation import check_float, check_int
 from .errors import CorpusError, InvalidParameterError, TopicmfWarning
 
 __all__ = ["Corpus", "CorpusStream", "SourceDocument", "load_corpus", "stream_corpus",
@@ -31,6 +33,10 @@ __all__ = ["Corpus", "CorpusStream", "SourceDocument", "load_corpus", "stream_co
 
 _KINDS = "a folder of .txt files, or a .txt, .csv, .jsonl or .jsonl.gz file"
 _SHOWN = 5  # how many skipped items an error or warning lists by name
+
+MAX_DOC_CHARS = 10_000_000  # characters kept of a document; the rest is cut off
+MAX_UNPACKED_RATIO = 200    # how many times its size a .jsonl.gz may unpack to (past 100 MB)
+_RECORD_FACTOR, _RECORD_ROOM = 8, 1 << 16  # a csv row or jsonl line: 8 x max_doc_chars + 64 Ki
 
 
 @dataclass
@@ -61,7 +67,8 @@ class SourceDocument(NamedTuple):
 
 
 def load_corpus(path, *, text_column="text", id_column=None, label_column=None,
-                lines=False, encoding=None, limit=None, progress=None) -> Corpus:
+                lines=False, encoding=None, limit=None, progress=None,
+                max_doc_chars=MAX_DOC_CHARS, max_unpacked_ratio=MAX_UNPACKED_RATIO) -> Corpus:
     """Read the documents at ``path``.
 
     ``path`` is a folder (every ``*.txt`` below it is a document, labelled by its top-level
@@ -72,10 +79,25 @@ def load_corpus(path, *, text_column="text", id_column=None, label_column=None,
     documents. ``progress(done, total)``, if given, is called as files of a folder are read
     (every 100 files and at the end), or once at the end for a single file. Raises CorpusError
     when nothing usable can be read.
+
+    Limits on input (None turns one off):
+
+    - ``max_doc_chars`` (default 10,000,000): a longer document is cut to its first
+      ``max_doc_chars`` characters, with one TopicmfWarning naming the documents cut. Cut, not
+      skipped: the start of a document still says what it is about, and the corpus keeps its
+      documents, ids and labels. A long line is read in chunks, never held whole. A csv row or
+      jsonl line, which must be parsed whole, may be 8 times as long plus 64 Ki characters
+      (room for JSON escapes and other columns); a longer one is a CorpusError.
+    - ``max_unpacked_ratio`` (default 200): a .jsonl.gz file that unpacks to more than that many
+      times its size, and to more than 100 MB, is a CorpusError (a "gzip bomb").
+
+    Symbolic links to folders are not followed, nor are files that are not regular files
+    (FIFOs, devices) read; files skipped for the same reason share one warning.
     """
     stream = stream_corpus(path, text_column=text_column, id_column=id_column,
                            label_column=label_column, lines=lines, encoding=encoding,
-                           limit=limit, progress=progress, owner="load_corpus")
+                           limit=limit, progress=progress, max_doc_chars=max_doc_chars,
+                           max_unpacked_ratio=max_unpacked_ratio, owner="load_corpus")
     ids, texts, labels = [], [], []
     try:
         for doc in stream:
@@ -94,12 +116,14 @@ def load_corpus(path, *, text_column="text", id_column=None, label_column=None,
 
 def stream_corpus(path, *, text_column="text", id_column=None, label_column=None,
                   lines=False, encoding=None, limit=None, progress=None,
+                  max_doc_chars=MAX_DOC_CHARS, max_unpacked_ratio=MAX_UNPACKED_RATIO,
                   owner="stream_corpus") -> "CorpusStream":
-    """The documents at ``path`` one at a time, as :func:`load_corpus` reads them.
+    """The documents at ``path`` one at a time, as :func:`load_corpus` reads them (with the
+    same parameters and limits).
 
     Iterating the result yields :class:`SourceDocument` tuples ``(doc_id, text, label, file,
     line)`` with the ids, texts and labels ``load_corpus`` gives, without holding more than
-    one file (a folder) or one record (csv, jsonl, ``lines``) at a time. A csv, jsonl or
+    one document (cut to ``max_doc_chars``) or one csv row or jsonl line at a time. A csv, jsonl or
     ``lines`` file is read twice: once to check its encoding, columns and ids, so that every
     error ``load_corpus`` raises comes before the first document, then for the documents.
     """
@@ -112,6 +136,10 @@ def stream_corpus(path, *, text_column="text", id_column=None, label_column=None
             f"The 'lines' parameter of {owner} must be a bool. Got {lines!r} instead.")
     _check_encoding(encoding, owner)
     limit = check_int(limit, "limit", low=1, owner=owner, allow_none=True)
+    max_doc_chars = check_int(max_doc_chars, "max_doc_chars", low=1, owner=owner,
+                              allow_none=True)
+    max_unpacked_ratio = check_float(max_unpacked_ratio, "max_unpacked_ratio", low=1,
+                                     owner=owner, allow_none=True)
     source = str(path)
     path = Path(path)
     if not path.exists():
@@ -119,7 +147,8 @@ def stream_corpus(path, *, text_column="text", id_column=None, label_column=None
     kind = "folder" if path.is_dir() else _file_kind(path, source)
     return CorpusStream(path, source, kind, text_column=text_column, id_column=id_column,
                         label_column=label_column, lines=lines, encoding=encoding, limit=limit,
-                        progress=progress)
+                        progress=progress, max_doc_chars=max_doc_chars,
+                        max_unpacked_ratio=max_unpacked_ratio)
 
 
 class CorpusStream:
@@ -134,25 +163,51 @@ class CorpusStream:
 
     def __init__(self, path: Path, source: str, kind: str, *, text_column: str,
                  id_column: str | None, label_column: str | None, lines: bool,
-                 encoding: str | None, limit: int | None, progress=None):
+                 encoding: str | None, limit: int | None, progress=None,
+                 max_doc_chars: int | None = MAX_DOC_CHARS,
+                 max_unpacked_ratio: float | None = MAX_UNPACKED_RATIO):
         self.path, self.source, self.kind = path, source, kind
         self.name = path.resolve().name if kind == "folder" else path.name[: -len(kind)]
         self.text_column, self.id_column, self.label_column = text_column, id_column, label_column
         self.lines, self.encoding, self.limit = lines, encoding, limit
         self.progress = progress
+        self.max_doc_chars, self.max_unpacked_ratio = max_doc_chars, max_unpacked_ratio
         self.files: list[str] = [] if kind == "folder" else [path.name]
         self.skipped: list[tuple[str, str]] = []
         self.warnings: list[str] = []
         self.expected: int | None = None
         self.has_labels = False
+        self._cut: list[str] = []                      # documents cut to max_doc_chars
+        self._skipped_files: dict[str, list[str]] = {}  # reason -> files of a folder
 
     def __iter__(self) -> Iterator[SourceDocument]:
         self.skipped, self.warnings, self.has_labels = [], [], False
+        self._cut, self._skipped_files = [], {}
         if self.kind == "folder":
-            return self._folder()
-        if self.kind == ".txt":
-            return self._txt_file()
-        return self._records()
+            documents = self._folder()
+        elif self.kind == ".txt":
+            documents = self._txt_file()
+        else:
+            documents = self._records()
+        return self._summarized(documents)
+
+    def _summarized(self, documents: Iterator[SourceDocument]) -> Iterator[SourceDocument]:
+        """``documents``, then one warning for each reason files were skipped and one for the
+        documents cut, however the reading ends: a folder of 20,000 empty files warns once."""
+        try:
+            yield from documents
+        finally:
+            for reason, items in self._skipped_files.items():
+                if len(items) == 1:
+                    self.warnings.append(f"skipped {Path(self.source) / items[0]}: {reason}")
+                else:
+                    self.warnings.append(f"{self.source}: skipped {_count(len(items), 'file')} "
+                                         f"({reason}): {_first_few(items)}")
+            if self._cut:
+                self.warnings.append(
+                    f"{self.source}: {_count(len(self._cut), 'document')} longer than "
+                    f"{self.max_doc_chars:,} characters cut to that length "
+                    f"({_first_few(self._cut)}); raise 'max_doc_chars' to keep more")
 
     def final_labels(self, labels: list[str | None]) -> list[str] | None:
         """The corpus's labels from the documents' ``label`` fields, as load_corpus gives them."""
@@ -192,13 +247,19 @@ class CorpusStream:
         if message:
             self.warnings.append(message)
 
+    def _skip_file(self, item: str, reason: str) -> None:
+        """Skip a file of a folder; the warning comes with the others of its reason."""
+        self.skipped.append((item, reason))
+        self._skipped_files.setdefault(reason, []).append(item)
+
     def _folder(self) -> Iterator[SourceDocument]:
         def unreadable(error: OSError) -> None:
             item = Path(error.filename or self.path).relative_to(self.path).as_posix()
             reason = error.strerror or type(error).__name__
             self._skip(item, reason, f"skipped the folder {error.filename}: {reason}")
 
-        files = _txt_files(self.path, unreadable)
+        files = _txt_files(self.path, unreadable,
+                           lambda rel: self._skip_file(rel.as_posix(), "link to a folder"))
         self.files = [rel.as_posix() for rel in files]
         if not files:
             raise CorpusError(
@@ -222,10 +283,10 @@ class CorpusStream:
                     if self._full(count):
                         break
             except FileProblem as problem:
-                self._skip(item, problem.reason, f"skipped {shown}: {problem.reason}")
+                self._skip_file(item, problem.reason)
                 continue
             if count == before:
-                self._skip(item, "empty", f"skipped {shown}: empty")
+                self._skip_file(item, "empty")
         if self.progress is not None:
             self.progress(len(files), len(files))
         if count == 0:
@@ -239,35 +300,39 @@ class CorpusStream:
         """The documents of one file of a folder; FileProblem before the first if unusable."""
         path, item = self.path / rel, rel.as_posix()
         if self.lines:
-            source = TextFile(path, shown, self.encoding)
+            source = TextFile(path, shown, self.encoding, max_line=self.max_doc_chars)
             source.check()
-            yield from _line_documents(source, item, label, index)
+            yield from _line_documents(source, item, label, index, self._cut)
             return
-        data = read_bytes(path, shown)
-        if looks_binary(data):
-            raise FileProblem(shown, "binary")
-        text = decode_bytes(data, name=shown, encoding=self.encoding)
+        text, cut = read_text(path, shown, self.encoding, self.max_doc_chars)
         if text.strip():
+            if cut:
+                self._cut.append(item)
             yield SourceDocument(item, text, label, index, 1)
 
     def _txt_file(self) -> Iterator[SourceDocument]:
         found = False
         if self.lines:
-            source = TextFile(self.path, self.source, self.encoding)
+            source = TextFile(self.path, self.source, self.encoding, max_line=self.max_doc_chars)
             self.expected = self._check_file(source, _count_lines(self.limit))
-            for count, doc in enumerate(_line_documents(source, self.path.name, None, 0), 1):
+            documents = _line_documents(source, self.path.name, None, 0, self._cut)
+            for count, doc in enumerate(documents, 1):
                 found = True
                 yield doc
                 if self._full(count):
                     break
         else:
-            data = read_bytes(self.path, self.source)
-            if looks_binary(data):
-                raise self._binary()
-            text = decode_bytes(data, name=self.source, encoding=self.encoding)
+            try:
+                text, cut = read_text(self.path, self.source, self.encoding, self.max_doc_chars)
+            except FileProblem as problem:
+                if problem.reason == "binary":
+                    raise self._binary() from None
+                raise
             if text.strip():
                 self.expected = 1
                 found = True
+                if cut:
+                    self._cut.append(self.path.name)
                 yield SourceDocument(self.path.name, text, None, 0, 1)
         if not found:
             raise CorpusError(f"{self.source} is empty; it needs some text")
@@ -287,12 +352,14 @@ class CorpusStream:
     # -- csv and jsonl ------------------------------------------------------------------------
 
     def _records(self) -> Iterator[SourceDocument]:
-        source = TextFile(self.path, self.source, self.encoding, gz=self.kind == ".jsonl.gz")
+        source = TextFile(self.path, self.source, self.encoding, gz=self.kind == ".jsonl.gz",
+                          max_line=_record_chars(self.max_doc_chars),
+                          max_unpacked_ratio=self.max_unpacked_ratio)
         csv_file = self.kind == ".csv"
         id_key, label_key = self.id_column or "id", self.label_column or "label"
         scan = self._check_file(source, functools.partial(
             _scan_records, csv_file=csv_file, source=self.source, text_column=self.text_column,
-            id_key=id_key, limit=self.limit))
+            id_key=id_key, limit=self.limit, max_record=source.max_line))
         columns = (self.text_column, self.id_column, self.label_column)
         if scan.problem is not None:
             raise scan.problem
@@ -323,14 +390,19 @@ class CorpusStream:
         self.expected = scan.texts
 
         rows, count = 0, 0
-        for line, record in _parse_records(source.lines(), csv_file, self.source):
+        for line, record in _parse_records(source.lines(), csv_file, self.source,
+                                           source.max_line):
             rows += 1
             text = _cell_text(record.get(self.text_column))
             if not text.strip():
                 continue
             label = _cell_text(record.get(label_key)) if self.has_labels else None
-            yield SourceDocument(_row_id(rows, record.get(id_key), use_ids, id_key, self.source),
-                                 text, label, 0, line)
+            doc_id = _row_id(rows, record.get(id_key), use_ids, id_key, self.source)
+            if self.max_doc_chars is not None and len(text) > self.max_doc_chars:
+                text, rest = text[: self.max_doc_chars], text[self.max_doc_chars:]
+                if rest.strip():
+                    self._cut.append(f"{doc_id} (line {line})")
+            yield SourceDocument(doc_id, text, label, 0, line)
             count += 1
             if self._full(count):
                 break
@@ -344,29 +416,45 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def _txt_files(root: Path, unreadable) -> list[Path]:
-    """Relative paths of the visible .txt files below ``root``, in a fixed order."""
-    found = []
-    for folder, subfolders, files in os.walk(root, onerror=unreadable):
-        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+def _txt_files(root: Path, unreadable, linked) -> list[Path]:
+    """Relative paths of the visible .txt files below ``root``, in a fixed order.
+
+    Links to folders are not followed (a link to a parent would loop); ``linked(rel)`` is
+    called for each, in the same order."""
+    found, links = [], []
+    for folder, subfolders, files in os.walk(root, onerror=unreadable, followlinks=False):
         base = Path(folder).relative_to(root)
+        visible = [name for name in subfolders if not name.startswith(".")]
+        subfolders[:] = []
+        for name in visible:
+            if os.path.islink(os.path.join(folder, name)):
+                links.append(base / name)
+            else:
+                subfolders.append(name)
         found.extend(base / name for name in files
                      if not name.startswith(".") and name.lower().endswith(".txt"))
+    for rel in sorted(links, key=lambda rel: rel.parts):
+        linked(rel)
     return sorted(found, key=lambda rel: rel.parts)
 
 
-def _line_documents(source: "TextFile", item: str, label: str | None,
-                    index: int) -> Iterator[SourceDocument]:
-    for number, line in enumerate(source.lines(), 1):
+def _line_documents(source: "TextFile", item: str, label: str | None, index: int,
+                    cut_ids: list[str]) -> Iterator[SourceDocument]:
+    """The non-blank lines of ``source`` as documents; the ids of those cut (lines longer than
+    ``source.max_line``) are added to ``cut_ids``."""
+    for number, (line, cut) in enumerate(source.lines(), 1):
         if line.strip():
-            yield SourceDocument(f"{item}:{number}", line.strip(), label, index, number)
+            doc_id = f"{item}:{number}"
+            if cut:
+                cut_ids.append(doc_id)
+            yield SourceDocument(doc_id, line.strip(), label, index, number)
 
 
 def _count_lines(limit: int | None):
     """A scan for TextFile.check: how many documents a ``lines`` file holds."""
     def scan(lines) -> int:
         count = 0
-        for line in lines:
+        for line, _ in lines:
             if line.strip():
                 count += 1
                 if limit is not None and count >= limit:
@@ -392,12 +480,12 @@ class _RecordScan:
 
 
 def _scan_records(lines, *, csv_file: bool, source: str, text_column: str, id_key: str,
-                  limit: int | None) -> _RecordScan:
+                  limit: int | None, max_record: int | None) -> _RecordScan:
     scan = _RecordScan()
     ids = set()
     done = False
     try:
-        for _, record in _parse_records(lines, csv_file, source, scan):
+        for _, record in _parse_records(lines, csv_file, source, max_record, scan):
             if done:
                 continue  # the rest of a csv file is still parsed: its errors count
             if not csv_file:
@@ -425,11 +513,46 @@ def _scan_records(lines, *, csv_file: bool, source: str, text_column: str, id_ke
     return scan
 
 
-def _parse_records(lines, csv_file: bool, source: str, scan: _RecordScan | None = None):
-    """Yield (line, record) for each non-blank data row (csv) or line (jsonl) of a file."""
+def _record_chars(max_doc_chars: int | None) -> int | None:
+    """The longest csv row or jsonl line read: room for a document of ``max_doc_chars`` written
+    with JSON escapes (6 characters for one), and for the other columns."""
+    return None if max_doc_chars is None else _RECORD_FACTOR * max_doc_chars + _RECORD_ROOM
+
+
+def _record_too_long(source: str, number: int, max_record: int) -> CorpusError:
+    return CorpusError(f"{source} line {number} is in a record longer than {max_record:,} "
+                       f"characters ({_RECORD_FACTOR} times 'max_doc_chars' and some room); if "
+                       f"the record is genuine, raise 'max_doc_chars'")
+
+
+class _BoundedRows:
+    """The lines of a csv file for csv.reader, stopped with a CorpusError once the row being
+    read (a quoted cell may span lines) is longer than ``max_record`` characters; whoever reads
+    the rows sets ``chars`` to 0 after each."""
+
+    def __init__(self, lines, source: str, max_record: int | None):
+        self.lines, self.source, self.max_record = lines, source, max_record
+        self.chars = 0
+
+    def __iter__(self) -> Iterator[str]:
+        for number, (line, cut) in enumerate(self.lines, 1):
+            self.chars += len(line)
+            if self.max_record is not None and (cut or self.chars > self.max_record):
+                raise _record_too_long(self.source, number, self.max_record)
+            yield line
+
+
+def _parse_records(lines, csv_file: bool, source: str, max_record: int | None,
+                   scan: _RecordScan | None = None):
+    """Yield (line, record) for each non-blank data row (csv) or line (jsonl) of a file.
+
+    ``lines`` as TextFile.lines yields them, cut to ``max_record`` characters (None: not cut);
+    a record that was cut or is longer is a CorpusError."""
     if not csv_file:
         # Lines end at "\n" only: raw U+2028 and friends are legal inside JSON strings.
-        for number, line in enumerate(lines, 1):
+        for number, (line, cut) in enumerate(lines, 1):
+            if cut:
+                raise _record_too_long(source, number, max_record)
             if not line.strip():
                 continue
             try:
@@ -442,9 +565,11 @@ def _parse_records(lines, csv_file: bool, source: str, scan: _RecordScan | None 
                                   f"not an object; each line must hold one JSON object")
             yield number, record
         return
-    reader = csv.reader(lines)
+    rows = _BoundedRows(lines, source, max_record)
+    reader = csv.reader(rows)
     old_limit = csv.field_size_limit()
-    # Whole documents in one cell easily exceed the csv module's 128 KiB default.
+    # Whole documents in one cell easily exceed the csv module's 128 KiB default; rows are
+    # bounded by _BoundedRows instead.
     csv.field_size_limit(max(old_limit, 2**31 - 1))
     try:
         header = next(reader, None)
@@ -453,12 +578,14 @@ def _parse_records(lines, csv_file: bool, source: str, scan: _RecordScan | None 
             for _ in reader:
                 pass
             return
+        rows.chars = 0
         columns = [name.strip() for name in header]
         if scan is not None:
             scan.header = columns
             scan.columns.update(dict.fromkeys(columns))
         start = reader.line_num + 1
         for row in reader:
+            rows.chars = 0
             if row:
                 yield start, dict(zip(columns, row))
             start = reader.line_num + 1

@@ -164,7 +164,7 @@ class ShardSet:
     def texts(self, positions) -> list[str]:
         """The texts of the documents at these global positions, read again from the source
         files (only those documents; a single-file source is streamed once)."""
-        from .corpus import stream_corpus
+        from .corpus import MAX_DOC_CHARS, MAX_UNPACKED_RATIO, stream_corpus
 
         positions = np.asarray(positions, dtype=np.int64).ravel()
         if len(positions) and (positions.min() < 0 or positions.max() >= self.n_docs):
@@ -189,7 +189,11 @@ class ShardSet:
             stream = stream_corpus(source["resolved"], text_column=source["text_column"],
                                    id_column=source["id_column"],
                                    label_column=source["label_column"], lines=source["lines"],
-                                   encoding=source["encoding"])
+                                   encoding=source["encoding"],
+                                   # A manifest from before these limits names none.
+                                   max_doc_chars=source.get("max_doc_chars", MAX_DOC_CHARS),
+                                   max_unpacked_ratio=source.get("max_unpacked_ratio",
+                                                                 MAX_UNPACKED_RATIO))
             found = stream.read_at((file, line) for file, line, _ in wanted.values())
         except CorpusError as exc:
             raise ShardError(f"cannot read the texts again from {source['resolved']}, the "

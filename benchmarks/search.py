@@ -19,9 +19,13 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIGS = (("nmf", 20, "the default (NMF, K = classes)"), ("plsa", 20, "PLSA, K = classes"),
-           ("lsa", 20, "LSA, K = classes"), ("lsa", 100, "LSA, K = 100"),
-           ("lsa", 200, "LSA, K = 200"), ("lsa", 400, "LSA, K = 400"))
+#: (sublinear tf, model, K, name) of each ranking by topic vectors.
+CONFIGS = ((False, "nmf", 20, "the default (NMF, K = classes)"),
+           (False, "plsa", 20, "PLSA, K = classes"), (False, "lsa", 20, "LSA, K = classes"),
+           (False, "lsa", 200, "LSA, K = 200"), (False, "lsa", 400, "LSA, K = 400"),
+           (True, "lsa", 200, "LSA, K = 200, sublinear tf"),
+           (True, "lsa", 400, "LSA, K = 400, sublinear tf (recommended)"),
+           (True, "lsa", 600, "LSA, K = 600, sublinear tf"))
 
 
 def precision_at(labels: np.ndarray, query: int, rows: np.ndarray) -> float:
@@ -38,30 +42,31 @@ def main() -> None:
     parser.add_argument("--corpora", type=Path, default=ROOT.parent / "shared" / "corpora")
     args = parser.parse_args()
     corpus = load_corpus(args.corpora / "20newsgroups_bydate.jsonl.gz")
-    start = time.perf_counter()
-    prepared = prepare(corpus)
-    print(f"20 Newsgroups: {len(corpus)} documents, tokenized and vectorized in "
-          f"{time.perf_counter() - start:.0f} s")
-    dtm = prepared.dtm
+    prepared, rows = {}, []
+    for sublinear in (False, True):
+        start = time.perf_counter()
+        prepared[sublinear] = prepare(corpus, sublinear_tf=sublinear)
+        print(f"20 Newsgroups: {len(corpus)} documents, tokenized and vectorized "
+              f"(sublinear tf {sublinear}) in {time.perf_counter() - start:.0f} s")
+    dtm = prepared[False].dtm
     labels = np.asarray(dtm.labels)
-    texts = [corpus.texts[int(i)] for i in prepared.fitted_rows]
+    texts = [corpus.texts[int(i)] for i in prepared[False].fitted_rows]
     queries = np.random.default_rng(0).choice(dtm.n_docs, args.queries, replace=False)
-
-    tfidf = dtm.matrix_for("tfidf").tocsr()
-    start = time.perf_counter()
-    base = []
-    for q in queries:
-        scores = (tfidf @ tfidf[q].T).toarray().ravel()  # rows are unit length: cosine
-        scores[q] = -np.inf
-        top = np.argsort(-scores, kind="stable")[:10]
-        base.append(precision_at(labels, q, top))
-    rows = [("TF-IDF cosine (baseline)", "-", np.mean(base), (time.perf_counter() - start)
-             / len(queries))]
-    for model, k, name in CONFIGS:
+    for sublinear in (False, True):
+        tfidf = prepared[sublinear].dtm.matrix_for("tfidf").tocsr()
+        start = time.perf_counter()
+        found = []
+        for q in queries:
+            scores = (tfidf @ tfidf[q].T).toarray().ravel()  # rows are unit length: cosine
+            scores[q] = -np.inf
+            found.append(precision_at(labels, q, np.argsort(-scores, kind="stable")[:10]))
+        name = "TF-IDF cosine" + (", sublinear tf" if sublinear else " (the baseline)")
+        rows.append((name, "-", np.mean(found), (time.perf_counter() - start) / len(queries)))
+    for sublinear, model, k, name in CONFIGS:
         start = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            result = fit_prepared(prepared, k, model=model, random_state=0)
+            result = fit_prepared(prepared[sublinear], k, model=model, random_state=0)
         fit_s = time.perf_counter() - start
         vectors = np.asarray(result.doc_weights, dtype=np.float64)
         start = time.perf_counter()

@@ -196,3 +196,17 @@ def test_user_data_with_line_breaks_stays_on_one_line(tmp_path, capsys):
     assert err.count("\n") == 1 and "body\\nmore" in err
     _common.say("warning", "a label\nwith a break")
     assert capsys.readouterr().err == "topicmf: warning: a label\\nwith a break\n"
+
+
+def test_reading_limits_have_flags(tmp_path, capsys):
+    corpus = tmp_path / "c.csv"
+    corpus.write_text("text\n" + "stocks fell " * 40 + "\nvoters went\nstocks rose\n",
+                      encoding="utf-8")
+    assert main(["analyze", str(corpus), "--topics", "2", "--min-df", "1", "--quiet",
+                 "--max-doc-chars", "50", "--out", str(tmp_path / "o")]) == 0
+    err = capsys.readouterr().err
+    assert err.count("topicmf: warning:") == 1 and "row-1" in err
+    _, subparsers = build_parser()
+    flags = _common.parser_flags(subparsers["build-matrix"])
+    assert flags["max_doc_chars"] == "--max-doc-chars"
+    assert flags["max_unpacked_ratio"] == "--max-unpacked-ratio"

@@ -186,7 +186,8 @@ VALUES = ["2", "0", "-1", "1.5", "all", "nmf,nmf", "zh", "xx", "1e9", "", "\x00"
           max_examples=min(settings().max_examples, 40) if settings().max_examples < 1000
           else 2000)
 @given(words=st.lists(st.one_of(st.sampled_from(FLAGS), st.sampled_from(VALUES)), max_size=8))
-def test_cli_arguments_end_in_an_exit_status(scratch, words, capsys):
+def test_cli_arguments_end_in_an_exit_status(scratch, words, capsys, monkeypatch):
+    monkeypatch.chdir(scratch)  # an --out among the words writes here, never into the project
     corpus = Path(__file__).resolve().parents[1] / "corpora" / "finance-politics-en"
     argv = ["analyze", str(corpus), "--topics", "2", "--out", str(scratch / "cli-out"),
             "--quiet", *words]

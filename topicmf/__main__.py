@@ -2,7 +2,9 @@
 
 import sys
 
-from .cli import main
-
 if __name__ == "__main__":  # worker processes that re-import the main module must not run it
+    try:
+        from .cli import main
+    except KeyboardInterrupt:  # Ctrl-C while the command line loads: nothing was started
+        sys.exit(130)
     sys.exit(main())

@@ -85,7 +85,25 @@ def add_reading_options(parser, *, limit: bool = True):
                             "UTF-8 / GB18030 / Big5")
     if limit:
         group.add_argument("--limit", type=int, metavar="N", help="read at most N documents")
+    group.add_argument("--max-doc-chars", type=_limit(int), default=10_000_000, metavar="N",
+                       help="cut a longer document to its first N characters, with a warning "
+                            "(default: 10000000; 0 for no limit)")
+    group.add_argument("--max-unpacked-ratio", type=_limit(float), default=200.0, metavar="R",
+                       help="refuse a .gz that unpacks past R times its size and 100 MB "
+                            "(default: 200; 0 for no limit)")
     return group
+
+
+def _limit(kind):
+    """A limit flag's type: a number, or 0 for none (the library's None)."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, or 0 for no limit; got "
+                                             f"{text!r}") from None
+        return None if value == 0 else value
+    return parse
 
 
 def add_vocabulary_options(parser) -> None:
@@ -138,6 +156,8 @@ def load(args, progress=None):
     return load_corpus(args.path, text_column=args.text_column, id_column=args.id_column,
                        label_column=args.label_column, lines=args.lines,
                        encoding=args.encoding, limit=getattr(args, "limit", None),
+                       max_doc_chars=args.max_doc_chars,
+                       max_unpacked_ratio=args.max_unpacked_ratio,
                        progress=None if progress is None else
                        (lambda done, total: progress("read", done, total)))
 

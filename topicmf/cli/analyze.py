@@ -15,7 +15,7 @@ MODELS = ("lsa", "nmf", "plsa")
 BUILD_OPTIONS = {"lang": "auto", "min_df": 2, "max_df": 0.5, "max_terms": None,
                  "sublinear_tf": False, "stopwords": [], "userdict": [], "text_column": "text",
                  "id_column": None, "label_column": None, "lines": False, "encoding": None,
-                 "limit": None}
+                 "limit": None, "max_doc_chars": 10_000_000, "max_unpacked_ratio": 200.0}
 
 
 def add_parser(commands, common) -> None:

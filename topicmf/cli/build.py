@@ -55,7 +55,8 @@ def run(args) -> int:
             min_df=args.min_df, max_df=args.max_df, max_terms=args.max_terms,
             sublinear_tf=args.sublinear_tf, text_column=args.text_column,
             id_column=args.id_column, label_column=args.label_column, lines=args.lines,
-            encoding=args.encoding, n_jobs=args.jobs, progress=report)
+            encoding=args.encoding, n_jobs=args.jobs, progress=report,
+            max_doc_chars=args.max_doc_chars, max_unpacked_ratio=args.max_unpacked_ratio)
     summary = _summary(shards, time.perf_counter() - start)
     if args.json:
         print_json(summary)

@@ -184,7 +184,7 @@ VALUES = ["2", "0", "-1", "1.5", "all", "nmf,nmf", "zh", "xx", "1e9", "", "\x00"
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
           max_examples=min(settings().max_examples, 40) if settings().max_examples < 1000
-          else 2000)
+          else settings().max_examples)
 @given(words=st.lists(st.one_of(st.sampled_from(FLAGS), st.sampled_from(VALUES)), max_size=8))
 def test_cli_arguments_end_in_an_exit_status(scratch, words, capsys, monkeypatch):
     monkeypatch.chdir(scratch)  # an --out among the words writes here, never into the project

@@ -175,3 +175,11 @@ def test_two_commits_at_once_do_not_interleave(tmp_path, monkeypatch):
         run.join()
     contents = {(out / name).read_text(encoding="utf-8") for name in ("a", "b", "c", "d")}
     assert len(contents) == 1
+
+
+def test_an_output_path_with_a_nul_is_one_line(two_topic_folder, tmp_path, capsys):
+    for argv in (["analyze", str(two_topic_folder), "--topics", "2", "--out", "a\x00b"],
+                 ["build-matrix", str(two_topic_folder), "--out", "a\x00b"]):
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "NUL character" in err and "Traceback" not in err

@@ -130,7 +130,9 @@ def build_matrix(path, out, *, shard_docs=20000, tokenizer=None, min_df=2, max_d
 
 
 def _check_output(path: Path, out: Path) -> None:
-    source, target = path.resolve(), out.resolve()
+    from .io import check_output_path
+
+    source, target = path.resolve(), check_output_path(out).resolve()
     if target == source or source in target.parents:
         raise OutputError(f"'out' {out} is the input or inside it ({path}); choose a folder "
                           f"outside the input for the shards.")

@@ -189,6 +189,15 @@ def _check_arrays(arrays: dict, expected: dict) -> None:
                              f"{arrays[name].dtype.str}, not {spec}")
 
 
+def check_output_path(path) -> Path:
+    """``path`` as a Path, or an OutputError if no file system could hold it (a NUL
+    character)."""
+    if "\x00" in str(path):
+        raise OutputError(f"the output path {str(path)!r} holds a NUL character, which no file "
+                          f"system allows; choose another output folder.")
+    return Path(path)
+
+
 @contextlib.contextmanager
 def staged_output(directory):
     """Yield an empty staging folder; on success its entries replace those in ``directory``.
@@ -201,7 +210,7 @@ def staged_output(directory):
     parent folder, so neither a signal nor a second run writing there at the same time can
     leave a mix of two runs: ``directory`` holds the old results or all of the new ones.
     """
-    directory = Path(directory)
+    directory = check_output_path(directory)
     try:
         directory.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".partial",

@@ -423,7 +423,9 @@ def staged_folder(folder):
     than replaced. If the block raises, the staging folder is removed and ``folder`` is left
     as it was.
     """
-    folder = Path(folder)
+    from .io import check_output_path
+
+    folder = check_output_path(folder)
     if folder.is_file() or (folder.is_dir() and any(folder.iterdir())
                             and not is_shard_folder(folder)):
         raise OutputError(f"{folder} exists and is not a shard folder; choose a new or empty "

@@ -210,3 +210,14 @@ def test_reading_limits_have_flags(tmp_path, capsys):
     flags = _common.parser_flags(subparsers["build-matrix"])
     assert flags["max_doc_chars"] == "--max-doc-chars"
     assert flags["max_unpacked_ratio"] == "--max-unpacked-ratio"
+
+
+def test_no_report_writes_the_results_only(two_topic_folder, tmp_path, capsys):
+    out = tmp_path / "o"
+    assert main(["analyze", str(two_topic_folder), "--topics", "2", "--min-df", "1",
+                 "--no-report", "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["doc_topics.csv", "model", "topics.csv",
+                                                     "topics.json"]
+    printed = capsys.readouterr().out
+    assert "Report:" not in printed and "report.json" not in printed
+    assert main(["search", str(out), "stocks", "-n", "1"]) == 0

@@ -315,3 +315,20 @@ def test_report_subcommand_registers_on_a_parser():
     args = subcommand_parser(add_parser).parse_args(["report", "out", "--title", "T", "--quiet"])
     assert args.folder == "out" and args.title == "T" and args.quiet
     assert args.run is run_report_command
+
+
+def test_intertopic_distances_are_scipys_jensen_shannon():
+    from scipy.spatial.distance import jensenshannon
+
+    from topicmf.report.data import _intertopic
+
+    rng = np.random.default_rng(0)
+    P = rng.random((12, 3000))
+    P[3, :1500] = 0  # disjoint supports and an identical pair: the edge cases
+    P[7, 1500:] = 0
+    P /= P.sum(axis=1, keepdims=True)
+    P[5] = P[4]
+    got = np.array(_intertopic(P)["distances"])
+    expected = np.array([[jensenshannon(a, b, base=2) for b in P] for a in P])
+    np.testing.assert_allclose(got, expected, atol=5.1e-5)  # the report rounds to 4 places
+    assert np.isfinite(got).all() and got[4, 5] == 0

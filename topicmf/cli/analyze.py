@@ -46,6 +46,9 @@ def add_parser(commands, common) -> None:
                              "plain PLSA)")
     parser.add_argument("--top-n", type=int, default=10, metavar="N",
                         help="terms shown per topic (default: 10)")
+    parser.add_argument("--no-report", dest="report", action="store_false",
+                        help="write the results without the HTML report and its data (faster "
+                             "for many topics; 'topicmf report' cannot draw it later)")
     add_reading_options(parser)
     scale = parser.add_argument_group("corpora larger than memory (PATH a shard folder)")
     scale.add_argument("--engine", choices=["shards", "memory", "dask"],
@@ -91,7 +94,8 @@ def run(args) -> int:
                 max_iter=args.max_iter, top_n=args.top_n, progress=report,
                 background=args.background)
         out = Path(args.out or Path("reports") / corpus.name)
-    written = write_outputs(results, out, command=["topicmf", *sys.argv[1:]])
+    written = write_outputs(results, out, report=args.report,
+                            command=["topicmf", *sys.argv[1:]])
     _print(args, results, out, written)
     return 0
 
@@ -178,6 +182,8 @@ def _print(args, results, out: Path, written) -> None:
         for i, result in enumerate(results):
             folder = out if len(results) == 1 else out / result.analysis.model_name
             print(("\n" + "=" * 72 + "\n\n" if i else "") + format_analysis(result, folder))
-        files = "topics.json, topics.csv, doc_topics.csv, model/, report.json"
+        files = "topics.json, topics.csv, doc_topics.csv, model/" + \
+            (", report.json" if args.report else "")
         where = f"{out}/" if len(results) == 1 else f"{out}/<model>/"
-        print(f"\nReport: {out / 'index.html'}\nWrote {where}: {files}")
+        report = f"\nReport: {out / 'index.html'}" if args.report else ""
+        print(f"{report}\nWrote {where}: {files}")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 
 import numpy as np
-from scipy.special import rel_entr
 
 from ..errors import InvalidParameterError
 
@@ -253,21 +252,33 @@ def _doc_map(weights, dominant, labels, rows, documents, topic_xy) -> dict:
 def _intertopic(topic_term) -> dict:
     """Jensen-Shannon distances between the topics' term distributions, placed in 2-D by
     classical multidimensional scaling."""
+    topic_term = np.asarray(topic_term, dtype=np.float64)
     k = len(topic_term)
+    own = np.array([_x_log_x(row).sum() for row in topic_term])  # -entropy of each topic
     distances = np.zeros((k, k))
-    for i in range(k):
-        for j in range(i + 1, k):
-            distances[i, j] = distances[j, i] = _jensen_shannon(topic_term[i], topic_term[j])
+    step = max(1, 2_000_000 // max(1, topic_term.shape[1]))  # rows at once: ~16 MB each
+    for i in range(k - 1):  # topic i against the later topics, a block of rows at a time
+        for start in range(i + 1, k, step):
+            stop = min(k, start + step)
+            mixed = _x_log_x((topic_term[i] + topic_term[start:stop]) / 2).sum(axis=1)
+            distances[i, start:stop] = distances[start:stop, i] = _js_distance(
+                own[i], own[start:stop], mixed)
     return {"distance": "jensen-shannon (base 2)", "distances": _round(distances, 4),
             "coordinates": _round(_classical_mds(distances), 4)}
 
 
-def _jensen_shannon(p, q) -> float:
-    """Jensen-Shannon distance in bits, in [0, 1]. Written out (rather than scipy's) so that
-    round-off on near-identical or near-disjoint distributions cannot give NaN or inf."""
-    m = (p + q) / 2
-    divergence = (rel_entr(p, m).sum() + rel_entr(q, m).sum()) / (2 * np.log(2))
-    return float(np.sqrt(np.clip(divergence, 0.0, 1.0)))
+def _x_log_x(values):
+    """values * ln(values), 0 where a value is 0."""
+    logs = np.log(values, out=np.zeros_like(values), where=values > 0)
+    return values * logs
+
+
+def _js_distance(own_p, own_q, mixed):
+    """Jensen-Shannon distance in bits, in [0, 1], from sum p ln p, sum q ln q and
+    sum m ln m (m = (p + q) / 2): the divergence is H(m) - (H(p) + H(q)) / 2. Clipped, so
+    round-off on near-identical or near-disjoint distributions cannot give NaN or more than 1."""
+    divergence = ((own_p + own_q) / 2 - mixed) / np.log(2)
+    return np.sqrt(np.clip(divergence, 0.0, 1.0))
 
 
 def _classical_mds(distances) -> np.ndarray:

@@ -221,3 +221,12 @@ def test_no_report_writes_the_results_only(two_topic_folder, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "Report:" not in printed and "report.json" not in printed
     assert main(["search", str(out), "stocks", "-n", "1"]) == 0
+
+
+@pytest.mark.parametrize("flag", ["--encoding", "--stopwords", "--userdict", "--out"])
+def test_a_nul_in_any_path_or_name_is_one_line(flag, two_topic_folder, tmp_path, capsys):
+    argv = ["analyze", str(two_topic_folder), "--topics", "2", "--out", str(tmp_path / "o"),
+            flag, "a\x00b"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and "a\\x00b" in err

@@ -177,7 +177,8 @@ def test_ratings_tables_take_any_cells(scratch, header, rows, duplicates):
 
 FLAGS = ["--topics", "--model", "--min-df", "--max-df", "--max-terms", "--lang", "--seed",
          "--out", "--limit", "--text-column", "--encoding", "--lines", "--json", "--quiet",
-         "--background", "--top-n", "--max-iter", "--engine", "--workers", "--sublinear-tf"]
+         "--background", "--top-n", "--max-iter", "--engine", "--workers", "--sublinear-tf",
+         "--stopwords", "--userdict", "--max-doc-chars", "--max-unpacked-ratio", "--no-report"]
 VALUES = ["2", "0", "-1", "1.5", "all", "nmf,nmf", "zh", "xx", "1e9", "", "\x00", "utf-16",
           "nosuch-codec", "shards", "dask", "0.99", "999999999999"]
 

@@ -640,7 +640,7 @@ def _check_encoding(encoding, owner: str) -> None:
             return
         except UnicodeDecodeError:
             return
-        except LookupError:
+        except (LookupError, ValueError):  # ValueError: a name with a NUL in it
             pass
     raise InvalidParameterError(
         f"The 'encoding' parameter of {owner} must be the name of a text encoding, such "

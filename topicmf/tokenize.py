@@ -78,7 +78,7 @@ def read_word_file(path: str | PathLike) -> list[str]:
     try:
         with open(path, encoding="utf-8-sig") as handle:
             lines = handle.read().splitlines()
-    except FileNotFoundError:
+    except (FileNotFoundError, ValueError):  # ValueError: a path with a NUL in it
         raise CorpusError(f"Word list file '{path}' does not exist; check the path.") from None
     except UnicodeDecodeError:
         raise CorpusError(f"Word list file '{path}' is not UTF-8 text; save it as UTF-8.") from None

@@ -206,10 +206,10 @@ def test_page_escapes_documents_in_html_and_in_the_script_data(page):
 
 
 def test_page_is_self_contained_with_every_section(page, data):
-    for section in ("summary", "topics", "heatmap", "doc-map", "intertopic", "convergence",
-                    "labels"):
+    for section in ("summary", "topics", "heatmap", "doc-map", "intertopic", "hierarchy",
+                    "convergence", "labels"):
         assert f'data-section="{section}"' in page
-    assert page.count("data:image/png;base64,") == 5
+    assert page.count("data:image/png;base64,") == 6
     assert 'type="range"' in page and "Topic 0:" in page and 'class="tabs"' not in page
     assert data["topics"][0]["label"] in page
     assert "topicmf analyze corpus.jsonl" in page
@@ -267,7 +267,7 @@ def test_report_command_reads_one_subfolder_per_model(data, tmp_path, capsys):
     args.json = True
     assert run_report_command(args) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert printed["runs"] == ["lsa", "plsa"] and len(printed["plots"]) == 28
+    assert printed["runs"] == ["lsa", "plsa"] and len(printed["plots"]) == 32
     assert (tmp_path / "index.html").read_text(encoding="utf-8").count('role="tab"') == 2
 
 

@@ -20,7 +20,8 @@ from topicmf.report import report_data, write_report
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
-SECTIONS = ("summary", "topics", "heatmap", "doc-map", "intertopic", "convergence", "labels")
+SECTIONS = ("summary", "topics", "heatmap", "doc-map", "intertopic", "hierarchy", "convergence",
+            "labels")
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +68,7 @@ def test_page_loads_from_disk_without_errors_or_requests(loaded, report):
     assert [m for m in seen["console"] if m[0] in ("error", "warning")] == []
     assert seen["requests"] == [report.as_uri()]           # nothing else fetched
     broken = page.evaluate("[...document.images].filter(i => !i.naturalWidth).length")
-    assert broken == 0 and page.locator("img.plot").count() == 10
+    assert broken == 0 and page.locator("img.plot").count() == 12
 
 
 def test_every_section_is_present_in_each_run(loaded):

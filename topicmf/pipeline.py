@@ -215,6 +215,11 @@ class TopicResult:
         from .search import search
         return search(self, query, n)
 
+    def topic_hierarchy(self):
+        """Which topics belong together (see :func:`topicmf.hierarchy.topic_hierarchy`)."""
+        from .hierarchy import topic_hierarchy
+        return topic_hierarchy(self)
+
     def topic_documents(self, topic: int, n: int = 10) -> list[dict]:
         """The ``n`` documents with the largest weight on ``topic``
         (see :func:`topicmf.search.topic_documents`)."""

@@ -38,7 +38,8 @@ CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanY
 #: name -> title, in the order the page shows them.
 PLOTS = {"topics": "Top terms per topic", "heatmap": "Document-topic heatmap",
          "doc_map": "Document map", "intertopic": "Intertopic map",
-         "similarity": "Topic similarity", "convergence": "Convergence",
+         "similarity": "Topic similarity", "hierarchy": "Which topics belong together",
+         "convergence": "Convergence",
          "labels": "Labels vs topics"}
 MAX_TOPIC_PANELS = 60
 DPI = 110
@@ -80,7 +81,7 @@ def render_plots(data: dict, folder: Path, prefix: str) -> dict[str, str]:
     font = cjk_font()
     families = ["DejaVu Sans"] + ([font] if font else [])
     drawers = {"topics": _topics, "heatmap": _heatmap, "doc_map": _doc_map,
-               "intertopic": _intertopic, "similarity": _similarity,
+               "intertopic": _intertopic, "similarity": _similarity, "hierarchy": _hierarchy,
                "convergence": _convergence, "labels": _labels}
     images, missing = {}, set()
     # text.parse_math off: a label, id or term such as "$\\frac{$" is text, not TeX to parse
@@ -229,6 +230,40 @@ def _intertopic(data):
     ax.set_aspect("equal", adjustable="datalim")  # distances on the map mean something
     ax.set_xlabel("MDS 1 (Jensen-Shannon distance)")
     ax.set_ylabel("MDS 2")
+    return fig
+
+
+def _hierarchy(data):
+    """The dendrogram of the topics (average linkage of their Jensen-Shannon distances), each
+    leaf the topic's number and label in its colour."""
+    from scipy.cluster.hierarchy import dendrogram
+
+    from ..hierarchy import hierarchy_from_distances
+
+    tree = hierarchy_from_distances(data["intertopic"]["distances"])
+    k = tree.n_topics
+    colours = palette(k)
+    fig, ax = _subplots(figsize=(6.5, max(2.2, 0.28 * k + 1)))
+    if k < 2:
+        ax.text(0.5, 0.5, "one topic: nothing to join", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
+    drawn = dendrogram(tree.merges, orientation="left", no_plot=True)
+    for xs, ys in zip(drawn["dcoord"], drawn["icoord"]):
+        ax.plot(xs, ys, color="#555555", linewidth=1)
+    labels = {t["topic"]: t["label"] for t in data["topics"]}
+    ticks = [5 + 10 * i for i in range(k)]
+    ax.set_yticks(ticks)
+    ax.set_yticklabels([f"{leaf}: {_short(labels.get(leaf, ''), 28)}" for leaf in drawn["leaves"]],
+                       fontsize=7 if k > 20 else 8)
+    for tick, leaf in zip(ax.get_yticklabels(), drawn["leaves"]):
+        tick.set_color(colours[leaf])
+    ax.set_ylim(0, 10 * k)
+    ax.set_xlim(left=0)
+    ax.invert_xaxis()
+    ax.yaxis.tick_right()
+    ax.spines["left"].set_visible(False)
+    ax.set_xlabel("Jensen-Shannon distance at which the groups join")
     return fig
 
 

@@ -215,6 +215,32 @@ class TopicResult:
         from .search import search
         return search(self, query, n)
 
+    def merge_topics(self, *topic_sets) -> "TopicResult":
+        """A new result in which each given set of topics is one topic: ``merge_topics([0, 3])``
+        or ``merge_topics([0, 3], [1, 5])``. The merged topic takes the place of the lowest
+        of its topics and the others close up; the model is merged as
+        :meth:`topicmf.models.LatentFactorModel.merged` says (NMF and PLSA), so the result
+        folds in, searches, saves and reports like any other."""
+        import dataclasses
+
+        k = self.analysis.n_topics
+        chosen = [sorted({int(t) for t in topics}) for topics in topic_sets]
+        seen = [t for topics in chosen for t in topics]
+        if not chosen or any(len(topics) < 2 for topics in chosen) or len(set(seen)) < len(seen) \
+                or any(not 0 <= t < k for t in seen):
+            raise InvalidParameterError(
+                f"merge_topics takes sets of two or more distinct topics among 0..{k - 1}, "
+                f"none in two sets, e.g. merge_topics([0, 3]); got {topic_sets}.")
+        first = {topics[0]: topics for topics in chosen}
+        groups = [first.get(t, [t]) for t in range(k) if t in first or t not in seen]
+        model = self.model.merged(groups)
+        info = {**self.analysis.info, "model": {**self.analysis.info.get("model", {}),
+                                                "n_topics": len(groups),
+                                                "merged_from": groups}}
+        analysis = dataclasses.replace(self.analysis, model=model, info=info)
+        return dataclasses.replace(self, analysis=analysis,
+                                   doc_weights=model.display_weights(model.doc_topic_))
+
     def topic_hierarchy(self):
         """Which topics belong together (see :func:`topicmf.hierarchy.topic_hierarchy`)."""
         from .hierarchy import topic_hierarchy

@@ -48,6 +48,9 @@ class LatentFactorModel(EstimatorMixin):
     #: Whether the model is a probability model of the counts: its rows are distributions,
     #: and it has a log-likelihood and a held-out perplexity.
     probabilistic = False
+    #: Whether topics can be merged (:meth:`merged`): the model is a sum of non-negative
+    #: topics, and ``transform`` folds documents in from ``components_`` alone.
+    mergeable = False
 
     @classmethod
     def display_weights(cls, doc_topic) -> np.ndarray:
@@ -345,6 +348,43 @@ class LatentFactorModel(EstimatorMixin):
     def _upgrade_state(cls, params: dict, arrays: dict) -> tuple[dict, dict]:
         """Bring a state saved by an earlier version of the model up to date (no change here)."""
         return params, arrays
+
+    def merged(self, groups) -> "LatentFactorModel":
+        """A copy of this fitted model with each group of topics (lists of topic numbers that
+        together cover every topic once) made one topic, in the order of ``groups``.
+
+        A merged topic's term weights are its topics' weights averaged by how much of the
+        corpus each holds (the column sums of ``doc_topic_``: for PLSA, p(w|merged) is the
+        p(z)-weighted mixture of its topics' p(w|z)); a document's weight on it is the sum of
+        its weights on them. The copy folds in new documents like any fitted model; its
+        ``history_`` is the original fit's.
+        """
+        self._check_fitted()
+        if not self.mergeable:
+            raise InvalidParameterError(
+                f"{type(self).__name__} topics cannot be merged: its topics are not a sum of "
+                f"non-negative parts (merge NMF or PLSA topics).")
+        k = self.components_.shape[0]
+        groups = [[int(t) for t in group] for group in groups]
+        flat = sorted(t for group in groups for t in group)
+        if flat != list(range(k)) or not all(groups):
+            raise InvalidParameterError(
+                f"'groups' must hold every topic 0..{k - 1} once, in non-empty groups; got "
+                f"{groups}.")
+        mass = self.doc_topic_.sum(axis=0).astype(np.float64)
+        components, doc_topic = [], []
+        for group in groups:
+            weights = mass[group] / mass[group].sum() if mass[group].sum() > 0 else \
+                np.full(len(group), 1.0 / len(group))
+            components.append(weights @ self.components_[group])
+            doc_topic.append(self.doc_topic_[:, group].sum(axis=1))
+        import copy
+
+        model = copy.copy(self)
+        model.n_topics = len(groups)
+        model.components_ = np.asarray(components, dtype=self.components_.dtype)
+        model.doc_topic_ = np.stack(doc_topic, axis=1).astype(self.doc_topic_.dtype)
+        return model
 
     def _check_state(self) -> None:
         H, W = self.components_, self.doc_topic_

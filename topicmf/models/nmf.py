@@ -33,6 +33,7 @@ class NMF(LatentFactorModel):
     """
 
     positive_input = True
+    mergeable = True
     fits_blocks = True
     _state_scalars = (*LatentFactorModel._state_scalars, "reconstruction_err_")
 

@@ -45,6 +45,7 @@ class PLSA(LatentFactorModel):
 
     input_kind = "counts"
     positive_input = True
+    mergeable = True
     fits_blocks = True
     objective_name = "log-likelihood"
     maximize_objective = True

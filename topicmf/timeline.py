@@ -15,7 +15,8 @@ import numpy as np
 from ._validation import check_choice
 from .errors import InvalidParameterError
 
-__all__ = ["TopicsOverTime", "topics_over_time", "choose_period", "period_label", "PERIODS"]
+__all__ = ["TopicsOverTime", "topics_over_time", "dated_table", "choose_period", "period_label",
+           "PERIODS"]
 
 PERIODS = ("day", "week", "month", "year")
 #: The longest span (last date - first date, in days) drawn by day, week and month.
@@ -82,6 +83,17 @@ def topics_over_time(result, period: str | None = None) -> TopicsOverTime:
     return TopicsOverTime(period=period, periods=periods.tolist(),
                           shares=sums / counts[:, None], counts=counts, measure=measure,
                           n_undated=int((~dated).sum()))
+
+
+def dated_table(result, period: str | None = None) -> TopicsOverTime | None:
+    """``topics_over_time(result, period)`` when a fitted document has a date, else None (the
+    outputs of a run without dates are those of any run)."""
+    if period is not None:
+        check_choice(period, "period", PERIODS)
+    dates = result.fitted_dates()
+    if dates is None or all(date is None for date in dates):
+        return None
+    return topics_over_time(result, period)
 
 
 def choose_period(first: datetime.date, last: datetime.date) -> str:

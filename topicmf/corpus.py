@@ -2,6 +2,7 @@
 
     corpus = load_corpus("corpora/news")           # labels from the top-level subfolders
     corpus = load_corpus("news.jsonl.gz", id_column="filename")
+    corpus.dates                                   # a datetime.date (or None) per document
     for doc in stream_corpus("big.jsonl.gz"):      # one document at a time, same ids and labels
         doc.doc_id, doc.text, doc.label, doc.file, doc.line
 
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from ._dates import date_in_name, parse_date
 from ._decode import FileProblem, TextFile, decode_bytes, read_text
 from ._validation import check_float, check_int
 from .errors import CorpusError, InvalidParameterError, TopicmfWarning
@@ -41,7 +43,9 @@ _RECORD_FACTOR, _RECORD_ROOM = 8, 1 << 16  # a csv row or jsonl line: 8 x max_do
 
 @dataclass
 class Corpus:
-    """Documents with their ids, optional labels, and what was skipped while reading them."""
+    """Documents with their ids, optional labels and dates, and what was skipped while
+    reading them. ``dates`` is None when the corpus has none, else a ``datetime.date`` or
+    None (no date, or one that could not be read) per document."""
 
     ids: list[str]
     texts: list[str]
@@ -49,6 +53,7 @@ class Corpus:
     name: str
     source: str
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    dates: list | None = None
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -64,17 +69,23 @@ class SourceDocument(NamedTuple):
     label: str | None  # None: no label (see CorpusStream.has_labels)
     file: int          # index into CorpusStream.files
     line: int          # the line it starts on in that file (1 for a whole .txt file)
+    date: str | None = None  # the date as written (see CorpusStream.has_dates), not yet read
 
 
 def load_corpus(path, *, text_column="text", id_column=None, label_column=None,
-                lines=False, encoding=None, limit=None, progress=None,
+                date_column=None, lines=False, encoding=None, limit=None, progress=None,
                 max_doc_chars=MAX_DOC_CHARS, max_unpacked_ratio=MAX_UNPACKED_RATIO) -> Corpus:
     """Read the documents at ``path``.
 
     ``path`` is a folder (every ``*.txt`` below it is a document, labelled by its top-level
     subfolder) or a ``.txt``, ``.csv``, ``.jsonl`` or ``.jsonl.gz`` file. In csv/jsonl input the
     text comes from ``text_column``; ids and labels from ``id_column`` / ``label_column``, or
-    from columns named "id" / "label" when present. ``lines=True`` makes every non-blank line of
+    from columns named "id" / "label" when present; dates from ``date_column``, or a column
+    named "date" when present. A folder's documents get the date their file name holds
+    (``20220924_00.txt``, ``2022-09-24.txt``, ``2022_09_24.txt``). Dates read are
+    ``YYYY-MM-DD`` (a time after it is dropped), ``YYYYMMDD``, ``YYYY/MM/DD`` and ``YYYY-MM``
+    (the first of the month); a document whose date is in no such form, or not a real day,
+    gets None, and one TopicmfWarning counts them and names the first few. ``lines=True`` makes every non-blank line of
     a .txt file a document. ``encoding`` turns off detection; ``limit`` stops after that many
     documents. ``progress(done, total)``, if given, is called as files of a folder are read
     (every 100 files and at the end), or once at the end for a single file. Raises CorpusError
@@ -95,41 +106,62 @@ def load_corpus(path, *, text_column="text", id_column=None, label_column=None,
     (FIFOs, devices) read; files skipped for the same reason share one warning.
     """
     stream = stream_corpus(path, text_column=text_column, id_column=id_column,
-                           label_column=label_column, lines=lines, encoding=encoding,
+                           label_column=label_column, date_column=date_column, lines=lines, encoding=encoding,
                            limit=limit, progress=progress, max_doc_chars=max_doc_chars,
                            max_unpacked_ratio=max_unpacked_ratio, owner="load_corpus")
-    ids, texts, labels = [], [], []
+    ids, texts, labels, written = [], [], [], []
     try:
         for doc in stream:
             ids.append(doc.doc_id)
             texts.append(doc.text)
             labels.append(doc.label)
+            written.append(doc.date)
         if progress is not None and stream.kind != "folder":
             progress(1, 1)
+        dates = _read_dates(written, ids, stream) if stream.has_dates else None
     finally:
         # Emitted here so that they point at the caller, also when an error follows.
         for message in stream.warnings:
             warnings.warn(message, TopicmfWarning, stacklevel=2)
     return Corpus(ids=ids, texts=texts, labels=stream.final_labels(labels), name=stream.name,
-                  source=stream.source, skipped=stream.skipped)
+                  source=stream.source, skipped=stream.skipped, dates=dates)
+
+
+def _read_dates(written: list[str | None], ids: list[str], stream: "CorpusStream") -> list:
+    """The documents' dates from their text; those that are no date are left None and named
+    in one warning for the caller to emit."""
+    dates, unread = [], []
+    for doc_id, text in zip(ids, written):
+        date = parse_date(text) if text and text.strip() else None
+        if date is None and text and text.strip():
+            unread.append(f"{doc_id} {text.strip()[:40]!r}")
+        dates.append(date)
+    if unread:
+        stream.warnings.append(
+            f"{stream.source}: {_count(len(unread), 'document')} left undated, their date in no "
+            f"form read (YYYY-MM-DD, YYYYMMDD, YYYY/MM/DD, YYYY-MM) or not a real day: "
+            f"{_first_few(unread)}")
+    return dates
 
 
 def stream_corpus(path, *, text_column="text", id_column=None, label_column=None,
-                  lines=False, encoding=None, limit=None, progress=None,
+                  date_column=None, lines=False, encoding=None, limit=None, progress=None,
                   max_doc_chars=MAX_DOC_CHARS, max_unpacked_ratio=MAX_UNPACKED_RATIO,
                   owner="stream_corpus") -> "CorpusStream":
     """The documents at ``path`` one at a time, as :func:`load_corpus` reads them (with the
     same parameters and limits).
 
     Iterating the result yields :class:`SourceDocument` tuples ``(doc_id, text, label, file,
-    line)`` with the ids, texts and labels ``load_corpus`` gives, without holding more than
+    line, date)`` with the ids, texts and labels ``load_corpus`` gives (``date`` as written,
+    not yet read), without holding more than
     one document (cut to ``max_doc_chars``) or one csv row or jsonl line at a time. A csv, jsonl or
     ``lines`` file is read twice: once to check its encoding, columns and ids, so that every
     error ``load_corpus`` raises comes before the first document, then for the documents.
     """
     for value, name, optional in ((text_column, "text_column", False),
                                   (id_column, "id_column", True),
-                                  (label_column, "label_column", True)):
+                                  (label_column, "label_column", True),
+                                  (date_column, "date_column", True)):
         _check_column_name(value, name, optional, owner)
     if not isinstance(lines, bool):
         raise InvalidParameterError(
@@ -146,7 +178,7 @@ def stream_corpus(path, *, text_column="text", id_column=None, label_column=None
         raise CorpusError(f"{source} does not exist")
     kind = "folder" if path.is_dir() else _file_kind(path, source)
     return CorpusStream(path, source, kind, text_column=text_column, id_column=id_column,
-                        label_column=label_column, lines=lines, encoding=encoding, limit=limit,
+                        label_column=label_column, date_column=date_column, lines=lines, encoding=encoding, limit=limit,
                         progress=progress, max_doc_chars=max_doc_chars,
                         max_unpacked_ratio=max_unpacked_ratio)
 
@@ -157,18 +189,21 @@ class CorpusStream:
     After (or during) an iteration: ``files`` lists the files (paths relative to a folder, or
     the one file's name), ``skipped`` what was left out and ``warnings`` the messages about it
     (for the caller to emit), ``has_labels`` whether the corpus has labels (then a document's
-    missing label is ""), and ``expected`` how many documents to expect (None when only
+    missing label is ""), ``has_dates`` whether it has dates (a column of them, or a file
+    name holding one), and ``expected`` how many documents to expect (None when only
     reading can tell). Each iteration reads the files again.
     """
 
     def __init__(self, path: Path, source: str, kind: str, *, text_column: str,
                  id_column: str | None, label_column: str | None, lines: bool,
                  encoding: str | None, limit: int | None, progress=None,
+                 date_column: str | None = None,
                  max_doc_chars: int | None = MAX_DOC_CHARS,
                  max_unpacked_ratio: float | None = MAX_UNPACKED_RATIO):
         self.path, self.source, self.kind = path, source, kind
         self.name = path.resolve().name if kind == "folder" else path.name[: -len(kind)]
         self.text_column, self.id_column, self.label_column = text_column, id_column, label_column
+        self.date_column = date_column
         self.lines, self.encoding, self.limit = lines, encoding, limit
         self.progress = progress
         self.max_doc_chars, self.max_unpacked_ratio = max_doc_chars, max_unpacked_ratio
@@ -176,12 +211,12 @@ class CorpusStream:
         self.skipped: list[tuple[str, str]] = []
         self.warnings: list[str] = []
         self.expected: int | None = None
-        self.has_labels = False
+        self.has_labels = self.has_dates = False
         self._cut: list[str] = []                      # documents cut to max_doc_chars
         self._skipped_files: dict[str, list[str]] = {}  # reason -> files of a folder
 
     def __iter__(self) -> Iterator[SourceDocument]:
-        self.skipped, self.warnings, self.has_labels = [], [], False
+        self.skipped, self.warnings, self.has_labels, self.has_dates = [], [], False, False
         self._cut, self._skipped_files = [], {}
         if self.kind == "folder":
             documents = self._folder()
@@ -299,16 +334,18 @@ class CorpusStream:
                      index: int) -> Iterator[SourceDocument]:
         """The documents of one file of a folder; FileProblem before the first if unusable."""
         path, item = self.path / rel, rel.as_posix()
+        date = date_in_name(rel.name)
+        self.has_dates = self.has_dates or date is not None
         if self.lines:
             source = TextFile(path, shown, self.encoding, max_line=self.max_doc_chars)
             source.check()
-            yield from _line_documents(source, item, label, index, self._cut)
+            yield from _line_documents(source, item, label, index, self._cut, date)
             return
         text, cut = read_text(path, shown, self.encoding, self.max_doc_chars)
         if text.strip():
             if cut:
                 self._cut.append(item)
-            yield SourceDocument(item, text, label, index, 1)
+            yield SourceDocument(item, text, label, index, 1, date)
 
     def _txt_file(self) -> Iterator[SourceDocument]:
         found = False
@@ -357,10 +394,11 @@ class CorpusStream:
                           max_unpacked_ratio=self.max_unpacked_ratio)
         csv_file = self.kind == ".csv"
         id_key, label_key = self.id_column or "id", self.label_column or "label"
+        date_key = self.date_column or "date"
         scan = self._check_file(source, functools.partial(
             _scan_records, csv_file=csv_file, source=self.source, text_column=self.text_column,
             id_key=id_key, limit=self.limit, max_record=source.max_line))
-        columns = (self.text_column, self.id_column, self.label_column)
+        columns = (self.text_column, self.id_column, self.label_column, self.date_column)
         if scan.problem is not None:
             raise scan.problem
         if csv_file:
@@ -373,6 +411,7 @@ class CorpusStream:
         _check_columns(scan.columns, self.source, *columns)
         use_ids = id_key in scan.columns
         self.has_labels = label_key in scan.columns
+        self.has_dates = date_key in scan.columns
         if scan.empty:
             names = [doc_id if use_ids and doc_id else f"row-{row}" for row, doc_id in scan.empty]
             self.skipped.extend((name, "empty") for name in names)
@@ -397,12 +436,13 @@ class CorpusStream:
             if not text.strip():
                 continue
             label = _cell_text(record.get(label_key)) if self.has_labels else None
+            date = _cell_text(record.get(date_key)) if self.has_dates else None
             doc_id = _row_id(rows, record.get(id_key), use_ids, id_key, self.source)
             if self.max_doc_chars is not None and len(text) > self.max_doc_chars:
                 text, rest = text[: self.max_doc_chars], text[self.max_doc_chars:]
                 if rest.strip():
                     self._cut.append(f"{doc_id} (line {line})")
-            yield SourceDocument(doc_id, text, label, 0, line)
+            yield SourceDocument(doc_id, text, label, 0, line, date)
             count += 1
             if self._full(count):
                 break
@@ -439,15 +479,15 @@ def _txt_files(root: Path, unreadable, linked) -> list[Path]:
 
 
 def _line_documents(source: "TextFile", item: str, label: str | None, index: int,
-                    cut_ids: list[str]) -> Iterator[SourceDocument]:
-    """The non-blank lines of ``source`` as documents; the ids of those cut (lines longer than
-    ``source.max_line``) are added to ``cut_ids``."""
+                    cut_ids: list[str], date: str | None = None) -> Iterator[SourceDocument]:
+    """The non-blank lines of ``source`` as documents (each with the file's ``date``); the ids
+    of those cut (lines longer than ``source.max_line``) are added to ``cut_ids``."""
     for number, (line, cut) in enumerate(source.lines(), 1):
         if line.strip():
             doc_id = f"{item}:{number}"
             if cut:
                 cut_ids.append(doc_id)
-            yield SourceDocument(doc_id, line.strip(), label, index, number)
+            yield SourceDocument(doc_id, line.strip(), label, index, number, date)
 
 
 def _count_lines(limit: int | None):
@@ -596,9 +636,9 @@ def _parse_records(lines, csv_file: bool, source: str, max_record: int | None,
 
 
 def _check_columns(seen, source: str, text_column: str, id_column: str | None,
-                   label_column: str | None) -> None:
+                   label_column: str | None, date_column: str | None = None) -> None:
     for column, option in ((text_column, "'text_column'"), (id_column, "'id_column'"),
-                           (label_column, "'label_column'")):
+                           (label_column, "'label_column'"), (date_column, "'date_column'")):
         if column is not None and column not in seen:
             columns = ", ".join(seen) or "none"
             raise CorpusError(f"{source} has no column '{column}' (columns: {columns}); "

@@ -1,6 +1,6 @@
 """Write an analysis's results for other tools: topics.json, topics.csv, doc_topics.csv, model/
 (with the fitted documents' counts, model/counts.npz, which :func:`topicmf.interop.export_run`
-reads).
+reads), and topics_over_time.csv when the documents have dates.
 
 All files of one run are written into a staging folder and moved into place together, so an
 interrupted run leaves the output folder as it was.
@@ -9,23 +9,33 @@ interrupted run leaves the output folder as it was.
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from . import _csv
 from .io import save_analysis, staged_output, write_counts
+from .errors import TopicmfWarning
 from .pipeline import TopicResult, topic_label
+from .timeline import dated_table
 
 __all__ = ["write_outputs", "write_assignments", "topic_label", "result_summary"]
 
 
-def result_summary(result: TopicResult) -> dict:
-    """The JSON-ready description of a run: settings, topics and where each document went."""
+def result_summary(result: TopicResult, period: str | None = None) -> dict:
+    """The JSON-ready description of a run: settings, topics and where each document went;
+    when the documents have dates, the summary's ``time`` says by which ``period`` (chosen by
+    the span when None) topics_over_time.csv counts them."""
     shares = result.topic_shares
     n_docs = np.bincount(result.dominant_topics, minlength=result.analysis.n_topics)
+    summary = result.analysis.info
+    table = dated_table(result, period)
+    if table is not None:
+        summary = {**summary, "time": {"period": table.period, "n_periods": len(table.periods),
+                                       "n_undated": table.n_undated}}
     return {
-        "summary": result.analysis.info,
+        "summary": summary,
         "topics": [
             {"topic": k, "label": topic_label(terms), "share": round(float(shares[k]), 6),
              "n_documents": int(n_docs[k]),
@@ -37,8 +47,12 @@ def result_summary(result: TopicResult) -> dict:
     }
 
 
-def write_outputs(results, directory, *, report: bool = True, command=None) -> list[Path]:
-    """Write topics.json, topics.csv, doc_topics.csv, model/ and the HTML report.
+def write_outputs(results, directory, *, report: bool = True, command=None,
+                  period: str | None = None) -> list[Path]:
+    """Write topics.json, topics.csv, doc_topics.csv, model/ and the HTML report, and, when
+    the documents have dates, topics_over_time.csv (and the report's section on it) by
+    ``period`` ("day", "week", "month", "year"; None: chosen by the span, see
+    :func:`topicmf.timeline.topics_over_time`).
 
     ``results`` is one TopicResult, or a list of them: one result's files go straight into
     ``directory``; several results (one per model) each get a subfolder named after the model,
@@ -50,14 +64,18 @@ def write_outputs(results, directory, *, report: bool = True, command=None) -> l
     directory = Path(directory)
     several = isinstance(results, (list, tuple)) and len(results) > 1
     results = list(results) if isinstance(results, (list, tuple)) else [results]
+    if period is not None and all(dated_table(r, period) is None for r in results):
+        warnings.warn(f"'period' {period!r} is ignored: no document has a date (name the "
+                      f"column of dates with 'date_column').", TopicmfWarning, stacklevel=2)
     with staged_output(directory) as staging:
         pages = []
         for result in results:
             folder = staging / result.analysis.model_name if several else staging
             folder.mkdir(exist_ok=True)
-            _write_run(result, folder)
+            _write_run(result, folder, period)
             if report:
-                data = report_data(result, label=result.analysis.model_name, command=command)
+                data = report_data(result, label=result.analysis.model_name, command=command,
+                                   period=period)
                 write_report_data(data, folder)
                 pages.append(data)
         if report:
@@ -66,11 +84,15 @@ def write_outputs(results, directory, *, report: bool = True, command=None) -> l
     return [directory / name for name in names]
 
 
-def _write_run(result: TopicResult, folder: Path) -> None:
+def _write_run(result: TopicResult, folder: Path, period: str | None) -> None:
     (folder / "topics.json").write_text(
-        json.dumps(result_summary(result), ensure_ascii=False, indent=1), encoding="utf-8")
+        json.dumps(result_summary(result, period), ensure_ascii=False, indent=1),
+        encoding="utf-8")
     _write_topics_csv(result, folder / "topics.csv")
     _write_doc_topics_csv(result, folder / "doc_topics.csv")
+    table = dated_table(result, period)
+    if table is not None:
+        _csv.write_rows(folder / "topics_over_time.csv", table.rows())
     save_analysis(result.analysis, folder / "model")
     if result.dtm is not None:  # a run from shards has its counts in the shard folder
         write_counts(result.dtm.counts, folder / "model")

@@ -160,6 +160,12 @@ class TopicResult:
         """Texts of the fitted documents at positions ``rows``."""
         return [self.corpus.texts[int(self.fitted_rows[int(i)])] for i in rows]
 
+    def fitted_dates(self) -> list | None:
+        """The dates (``datetime.date`` or None) of the fitted documents, or None when the
+        corpus has no dates."""
+        dates = getattr(self.corpus, "dates", None)
+        return None if dates is None else [dates[int(r)] for r in self.fitted_rows]
+
     def fitted_counts(self):
         """The term counts of the fitted documents: a sparse matrix, documents x terms."""
         return self.dtm.counts
@@ -209,6 +215,13 @@ class TopicResult:
         without terms has NaN weights. Needs pandas (``topicmf[pandas]``)."""
         from .interop import doc_topics_frame
         return doc_topics_frame(self)
+
+    def topics_over_time(self, period: str | None = None):
+        """Each topic's share of the documents of each day, week, month or year (None: chosen
+        by the corpus's span), as a :class:`topicmf.timeline.TopicsOverTime`; see
+        :func:`topicmf.timeline.topics_over_time`."""
+        from .timeline import topics_over_time
+        return topics_over_time(self, period)
 
     def search(self, query: str, n: int = 10) -> list[dict]:
         """The ``n`` documents closest to ``query`` by topic (see :func:`topicmf.search.search`)."""

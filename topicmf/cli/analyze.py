@@ -14,7 +14,7 @@ MODELS = ("lsa", "nmf", "plsa")
 #: Options that shape the matrix, with their defaults: a shard folder was built with its own.
 BUILD_OPTIONS = {"lang": "auto", "min_df": 2, "max_df": 0.5, "max_terms": None,
                  "sublinear_tf": False, "stopwords": [], "userdict": [], "text_column": "text",
-                 "id_column": None, "label_column": None, "lines": False, "encoding": None,
+                 "id_column": None, "label_column": None, "date_column": None, "lines": False, "encoding": None,
                  "limit": None, "max_doc_chars": 10_000_000, "max_unpacked_ratio": 200.0}
 
 
@@ -46,6 +46,10 @@ def add_parser(commands, common) -> None:
                              "plain PLSA)")
     parser.add_argument("--top-n", type=int, default=10, metavar="N",
                         help="terms shown per topic (default: 10)")
+    parser.add_argument("--period", choices=["day", "week", "month", "year"],
+                        help="with dates: topics over time by this period (default: by the "
+                             "span: up to 60 days by day, a year by week, ten years by month, "
+                             "else by year)")
     parser.add_argument("--no-report", dest="report", action="store_false",
                         help="write the results without the HTML report and its data (faster "
                              "for many topics; 'topicmf report' cannot draw it later)")
@@ -95,7 +99,7 @@ def run(args) -> int:
                 background=args.background)
         out = Path(args.out or Path("reports") / corpus.name)
     written = write_outputs(results, out, report=args.report,
-                            command=["topicmf", *sys.argv[1:]])
+                            command=["topicmf", *sys.argv[1:]], period=args.period)
     _print(args, results, out, written)
     return 0
 
@@ -174,7 +178,7 @@ def _print(args, results, out: Path, written) -> None:
     from ..export import result_summary
 
     if args.json:
-        summaries = [result_summary(r) for r in results]
+        summaries = [result_summary(r, args.period) for r in results]
         data = summaries[0] if len(results) == 1 else {"runs": summaries}
         data["output"] = {"folder": str(out), "files": [str(p) for p in written]}
         print_json(data)
@@ -182,7 +186,10 @@ def _print(args, results, out: Path, written) -> None:
         for i, result in enumerate(results):
             folder = out if len(results) == 1 else out / result.analysis.model_name
             print(("\n" + "=" * 72 + "\n\n" if i else "") + format_analysis(result, folder))
+        first = out if len(results) == 1 else out / results[0].analysis.model_name
+        dated = (first / "topics_over_time.csv").is_file()
         files = "topics.json, topics.csv, doc_topics.csv, model/" + \
+            (", topics_over_time.csv" if dated else "") + \
             (", report.json" if args.report else "")
         where = f"{out}/" if len(results) == 1 else f"{out}/<model>/"
         report = f"\nReport: {out / 'index.html'}" if args.report else ""

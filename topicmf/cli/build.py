@@ -32,7 +32,7 @@ def add_parser(commands, common) -> None:
     parser.add_argument("--jobs", type=int, metavar="N",
                         help="tokenizing processes (default: every CPU once the corpus passes "
                              "2 M characters)")
-    add_reading_options(parser, limit=False)
+    add_reading_options(parser, limit=False, dates=False)
     parser.set_defaults(run=run)
 
 

@@ -13,6 +13,7 @@ import re
 import numpy as np
 
 from ..errors import InvalidParameterError
+from ..timeline import dated_table
 
 __all__ = ["report_data", "FORMAT", "FORMAT_VERSION"]
 
@@ -30,11 +31,13 @@ MAX_LABELS = 40         # rows of the labels-vs-topics table; the rest are poole
 SAMPLE_SEED = 0
 
 
-def report_data(result, *, label: str = "nmf", command=None) -> dict:
+def report_data(result, *, label: str = "nmf", command=None,
+                period: str | None = None) -> dict:
     """Everything the report page needs from one :class:`topicmf.pipeline.TopicResult`.
 
     ``label`` names the run (its tab, its plot files); ``command`` is the command line that
-    made it (a string or a list of arguments), shown in the run summary.
+    made it (a string or a list of arguments), shown in the run summary. When the documents
+    have dates, ``time`` holds the topics over time by ``period`` (None: chosen by the span).
     """
     if not isinstance(label, str) or not label.strip():
         raise InvalidParameterError(f"report_data needs a non-empty run label; got {label!r}.")
@@ -57,7 +60,7 @@ def report_data(result, *, label: str = "nmf", command=None) -> dict:
     documents = dict(zip(read.tolist(), zip(result.fitted_ids(read), result.fitted_texts(read))))
     documents.update(zip(ids_only.tolist(), ((doc_id, "") for doc_id in
                                               result.fitted_ids(ids_only))))
-    return {
+    data = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "label": label.strip(),
@@ -76,6 +79,12 @@ def report_data(result, *, label: str = "nmf", command=None) -> dict:
         "labels": _labels_vs_topics(labels, dominant, n_topics) if labels else None,
         "excluded_documents": len(result.excluded),
     }
+    table = dated_table(result, period)
+    if table is not None:
+        data["time"] = {"period": table.period, "measure": table.measure,
+                        "periods": table.periods, "counts": table.counts.tolist(),
+                        "shares": _round(table.shares, 4), "n_undated": table.n_undated}
+    return data
 
 
 def _best_rows(weights, n: int, chunk: int = 65536) -> np.ndarray:

@@ -29,7 +29,8 @@ from matplotlib.transforms import Bbox
 
 from ..errors import TopicmfWarning
 
-__all__ = ["render_plots", "palette", "colour_groups", "coloured_by", "cjk_font", "PLOTS"]
+__all__ = ["render_plots", "palette", "colour_groups", "coloured_by", "cjk_font", "PLOTS",
+           "DATED_PLOTS"]
 
 CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei",
              "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", "Heiti SC", "SimHei",
@@ -41,6 +42,8 @@ PLOTS = {"topics": "Top terms per topic", "heatmap": "Document-topic heatmap",
          "similarity": "Topic similarity", "hierarchy": "Which topics belong together",
          "convergence": "Convergence",
          "labels": "Labels vs topics"}
+#: The plots drawn only for a corpus with dates.
+DATED_PLOTS = {"time": "Topics over time"}
 MAX_TOPIC_PANELS = 60
 DPI = 110
 
@@ -82,7 +85,7 @@ def render_plots(data: dict, folder: Path, prefix: str) -> dict[str, str]:
     families = ["DejaVu Sans"] + ([font] if font else [])
     drawers = {"topics": _topics, "heatmap": _heatmap, "doc_map": _doc_map,
                "intertopic": _intertopic, "similarity": _similarity, "hierarchy": _hierarchy,
-               "convergence": _convergence, "labels": _labels}
+               "convergence": _convergence, "labels": _labels, "time": _time}
     images, missing = {}, set()
     # text.parse_math off: a label, id or term such as "$\\frac{$" is text, not TeX to parse
     # (matplotlib raised on it, and "$x$" showed as math).
@@ -91,7 +94,7 @@ def render_plots(data: dict, folder: Path, prefix: str) -> dict[str, str]:
     with matplotlib.rc_context(style), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for name, draw in drawers.items():
-            if name == "labels" and not data.get("labels"):
+            if name in ("labels", "time") and not data.get(name):
                 continue
             png = _save(draw(data), folder / f"{prefix}{name}.svg")
             (folder / f"{prefix}{name}.png").write_bytes(png)
@@ -316,6 +319,35 @@ def _labels(data):
                         color="white" if share[i, j] > 0.6 else "black")
     ax.set_title(f"purity {data['labels']['purity']:.3f}, NMI {data['labels']['nmi']:.3f}",
                  fontsize=9)
+    return fig
+
+
+def _time(data):
+    time = data["time"]
+    shares = np.asarray(time["shares"], dtype=float).reshape(len(time["periods"]), -1)
+    n_periods, n_topics = shares.shape
+    fig, ax = _subplots(figsize=(min(14.0, max(6.0, 0.12 * n_periods + 4)), 4.2))
+    x = np.arange(n_periods)
+    labels = [_short(f"{t['topic']}: {t['label']}", 30) for t in data["topics"]]
+    colours = palette(n_topics)
+    if n_periods <= 2:  # an area needs more than two periods to show anything
+        bottoms = np.cumsum(shares, axis=1) - shares
+        for k in range(n_topics):
+            ax.bar(x, shares[:, k], bottom=bottoms[:, k], color=colours[k], label=labels[k])
+    else:
+        ax.stackplot(x, shares.T, colors=colours, labels=labels, alpha=0.85, linewidth=0)
+        ax.set_xlim(0, n_periods - 1)
+    ax.set_ylim(0, 1)
+    step = max(1, -(-n_periods // 24))  # at most about 24 labels on the axis
+    ax.set_xticks(x[::step], [time["periods"][i] for i in x[::step]], rotation=60,
+                  ha="right", fontsize=7)
+    ax.set_xlabel(time["period"])
+    ax.set_ylabel("share of the documents" if time["measure"] == "dominant topic"
+                  else "mean topic weight")
+    if n_topics <= 20:
+        handles, names = ax.get_legend_handles_labels()
+        ax.legend(handles[::-1], names[::-1], fontsize=7, loc="center left",
+                  bbox_to_anchor=(1.0, 0.5), frameon=False)
     return fig
 
 

@@ -1,0 +1,125 @@
+"""Topics over time: how much of each period's documents each topic holds.
+
+    result = analyze(load_corpus("news.jsonl.gz"), n_topics=10)   # a corpus with dates
+    table = result.topics_over_time()            # the period chosen by the corpus's span
+    table.periods, table.counts, table.shares    # labels, documents, n_periods x K
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validation import check_choice
+from .errors import InvalidParameterError
+
+__all__ = ["TopicsOverTime", "topics_over_time", "dated_table", "choose_period", "period_label",
+           "PERIODS"]
+
+PERIODS = ("day", "week", "month", "year")
+#: The longest span (last date - first date, in days) drawn by day, week and month.
+SPAN_DAYS = {"day": 60, "week": 366, "month": 3653}
+
+
+@dataclass
+class TopicsOverTime:
+    """Each period's share of each topic.
+
+    ``periods`` are the labels of the periods that have documents, in time order ("2022-09-24",
+    "2022-W38" (ISO week), "2022-09", "2022"); a period without documents is left out, so
+    there is no empty row. ``counts`` is the number of documents in each, ``shares`` an
+    ``n_periods x n_topics`` array whose rows sum to 1. ``measure`` says what a share is:
+    ``"mean weight"`` (the mean of the documents' topic mixtures) for models whose document
+    weights are mixtures, ``"dominant topic"`` (the share of documents with that dominant
+    topic) for models whose weights are signed coordinates (LSA). ``n_undated``: fitted
+    documents left out for having no date.
+    """
+
+    period: str
+    periods: list[str]
+    shares: np.ndarray
+    counts: np.ndarray
+    measure: str
+    n_undated: int
+
+    def rows(self) -> list[dict]:
+        """One dict per period: ``period``, ``n_documents``, ``topic_0`` ... (for a CSV)."""
+        return [{"period": label, "n_documents": int(count),
+                 **{f"topic_{k}": float(f"{share:.6g}") for k, share in enumerate(row)}}
+                for label, count, row in zip(self.periods, self.counts, self.shares)]
+
+
+def topics_over_time(result, period: str | None = None) -> TopicsOverTime:
+    """The topics of ``result`` (a TopicResult of a corpus with dates) per period.
+
+    ``period`` is "day", "week", "month" or "year"; None chooses by the span from the first
+    date to the last: up to 60 days by day, up to a year (366 days) by week, up to ten years
+    (3,653 days) by month, longer by year. Only fitted documents with a date count.
+    """
+    if period is not None:
+        check_choice(period, "period", PERIODS, owner="topics_over_time")
+    dates = result.fitted_dates()
+    if dates is None:
+        raise InvalidParameterError(
+            "The corpus has no dates; load it with 'date_column' naming the column that holds "
+            "them (or name its files by date) to see topics over time.")
+    dated = np.array([date is not None for date in dates], dtype=bool)
+    if not dated.any():
+        raise InvalidParameterError(
+            "No fitted document has a date; check 'date_column' and the form of the dates "
+            "(YYYY-MM-DD, YYYYMMDD, YYYY/MM/DD, YYYY-MM).")
+    known = [date for date in dates if date is not None]
+    period = period or choose_period(min(known), max(known))
+    weights = np.asarray(result.doc_weights[np.flatnonzero(dated)], dtype=np.float64)
+    measure = "mean weight" if result.model.doc_weights_kind == "mixture" else "dominant topic"
+    vectors = _document_vectors(weights, measure)
+    labels = [period_label(date, period) for date in known]
+    periods, codes = np.unique(np.asarray(labels, dtype=str), return_inverse=True)
+    counts = np.bincount(codes, minlength=len(periods))
+    sums = np.zeros((len(periods), weights.shape[1]))
+    np.add.at(sums, codes.ravel(), vectors)
+    return TopicsOverTime(period=period, periods=periods.tolist(),
+                          shares=sums / counts[:, None], counts=counts, measure=measure,
+                          n_undated=int((~dated).sum()))
+
+
+def dated_table(result, period: str | None = None) -> TopicsOverTime | None:
+    """``topics_over_time(result, period)`` when a fitted document has a date, else None (the
+    outputs of a run without dates are those of any run)."""
+    if period is not None:
+        check_choice(period, "period", PERIODS)
+    dates = result.fitted_dates()
+    if dates is None or all(date is None for date in dates):
+        return None
+    return topics_over_time(result, period)
+
+
+def choose_period(first: datetime.date, last: datetime.date) -> str:
+    """The period that draws the span from ``first`` to ``last`` in a readable number of rows."""
+    span = (last - first).days
+    return next((name for name, days in SPAN_DAYS.items() if span <= days), "year")
+
+
+def period_label(date: datetime.date, period: str) -> str:
+    """The label of the ``period`` that holds ``date``; labels sort in time order."""
+    if period == "day":
+        return date.isoformat()
+    if period == "week":
+        year, week, _ = date.isocalendar()
+        return f"{year}-W{week:02d}"
+    if period == "month":
+        return f"{date.year}-{date.month:02d}"
+    return f"{date.year}"
+
+
+def _document_vectors(weights: np.ndarray, measure: str) -> np.ndarray:
+    """What each document adds to its period: its mixture, or a 1 for its dominant topic (so
+    also for a mixture of all zeros, whose dominant topic is the first)."""
+    dominant = np.zeros_like(weights)
+    dominant[np.arange(len(weights)), weights.argmax(axis=1)] = 1.0
+    if measure == "dominant topic":
+        return dominant
+    sums = weights.sum(axis=1, keepdims=True)
+    return np.where(sums > 0, weights / np.where(sums > 0, sums, 1.0), dominant)

@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     flags = parser_flags(subparsers[args.command])
+    sys.unraisablehook = _quiet_interrupts
     try:
         with warnings_to_stderr(lambda message: flag_message(message, flags)), \
                 _terminate_as_interrupt():
@@ -91,6 +92,15 @@ def main(argv: list[str] | None = None) -> int:
         # quietly, and keep Python from complaining again when it flushes stdout at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def _quiet_interrupts(unraisable) -> None:
+    """A Ctrl-C or SIGTERM that lands in a finalizer (a weakref callback during garbage
+    collection) cannot stop the run; Python would print a traceback for it. Say nothing: the
+    run goes on and writes its results whole."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        return
+    sys.__unraisablehook__(unraisable)
 
 
 class Terminated(KeyboardInterrupt):

@@ -25,10 +25,8 @@ def flag_message(message: str, flags: dict[str, str]) -> str:
     """A library message with its parameter names as the command's flags: ``'min_df'`` or
     ``min_df`` becomes ``--min-df``, "The 'n_topics' parameter of NMF must" becomes
     "--topics must". ``flags``: parameter name -> flag, for the command that ran."""
-    flags = {**flags, **{name: flag for name, flag in FLAG_OF.items()}}
-
-    def flag(name: str) -> str | None:
-        return flags.get(name)
+    flags = {**flags, **FLAG_OF}
+    flag = flags.get
 
     def parameter(match):
         found = flag(match.group(1))

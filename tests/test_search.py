@@ -41,6 +41,13 @@ def test_rank_by_cosine_matches_brute_force():
     assert len(rank_by_cosine(vectors, query, 500)[0]) == 50
 
 
+def test_ties_at_the_cut_keep_the_lower_rows():
+    vectors = np.tile([0.0, 1.0], (9, 1))  # all but row 4 the same cosine to the query
+    vectors[4] = [1.0, 0.0]
+    rows, _ = rank_by_cosine(vectors, np.array([1.0, 0.0]), 3, exclude=8)
+    assert rows.tolist() == [4, 0, 1]
+
+
 def test_search_finds_the_querys_class_first(fitted):
     result, _ = fitted
     hits = result.search("stocks shares investors dividend", n=12)

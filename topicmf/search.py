@@ -36,9 +36,7 @@ def rank_by_cosine(vectors: np.ndarray, query: np.ndarray, n: int,
                        where=scale > 0)
     if exclude is not None:
         scores[exclude] = -np.inf
-    n = min(n, len(scores) - (exclude is not None))
-    top = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
-    top = top[np.lexsort((top, -scores[top]))]
+    top = _top(scores, min(n, len(scores) - (exclude is not None)))
     return top, scores[top]
 
 
@@ -67,10 +65,22 @@ def topic_documents(result, topic: int, n: int = 10) -> list[dict]:
                       owner="topic_documents")
     n = check_int(n, "n", low=1, owner="topic_documents")
     weights = np.asarray(result.doc_weights[:, topic], dtype=np.float64)
-    n = min(n, len(weights))
-    rows = np.argpartition(-weights, n - 1)[:n] if n < len(weights) else np.arange(len(weights))
-    rows = rows[np.lexsort((rows, -weights[rows]))]
+    rows = _top(weights, n)
     return _hits(result, rows, weights[rows])
+
+
+def _top(scores: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the ``n`` largest ``scores``, largest first, ties by lower index (what a
+    stable sort would give), without sorting all of them."""
+    if n <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if n < len(scores):  # all above the n-th score, then the lowest rows tied with it
+        cut = scores[np.argpartition(-scores, n - 1)[n - 1]]
+        above = np.flatnonzero(scores > cut)
+        top = np.concatenate([above, np.flatnonzero(scores == cut)[:n - len(above)]])
+    else:
+        top = np.arange(len(scores))
+    return top[np.lexsort((top, -scores[top]))]
 
 
 def _hits(result, rows, scores) -> list[dict]:

@@ -86,7 +86,8 @@ def _top(scores: np.ndarray, n: int) -> np.ndarray:
 def _hits(result, rows, scores) -> list[dict]:
     ids = result.fitted_ids(rows)
     labels = result.fitted_labels
-    dominant = result.dominant_topics
+    # The dominant topics of the rows returned only, not of every fitted document.
+    dominant = np.asarray(result.doc_weights[rows]).argmax(axis=1)
     return [{"doc_id": doc_id, "label": None if labels is None else labels[int(row)],
-             "score": round(float(score), 6), "topic": int(dominant[int(row)])}
-            for doc_id, row, score in zip(ids, rows, scores)]
+             "score": round(float(score), 6), "topic": int(topic)}
+            for doc_id, row, score, topic in zip(ids, rows, scores, dominant)]

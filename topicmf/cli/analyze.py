@@ -11,11 +11,11 @@ from ._common import add_reading_options, add_vocabulary_options, check_topics, 
     print_json, progress, tokenizer
 
 MODELS = ("lsa", "nmf", "plsa")
-#: Options that shape the matrix, with their defaults: a shard folder was built with its own.
-BUILD_OPTIONS = {"lang": "auto", "min_df": 2, "max_df": 0.5, "max_terms": None,
-                 "sublinear_tf": False, "stopwords": [], "userdict": [], "text_column": "text",
-                 "id_column": None, "label_column": None, "date_column": None, "lines": False, "encoding": None,
-                 "limit": None, "max_doc_chars": 10_000_000, "max_unpacked_ratio": 200.0}
+#: Options that shape the matrix: a shard folder was built with its own, so they must keep
+#: the defaults the parser gives them.
+BUILD_OPTIONS = ("lang", "min_df", "max_df", "max_terms", "sublinear_tf", "stopwords",
+                 "userdict", "text_column", "id_column", "label_column", "date_column", "lines",
+                 "encoding", "limit", "max_doc_chars", "max_unpacked_ratio")
 
 
 def add_parser(commands, common) -> None:
@@ -62,7 +62,8 @@ def add_parser(commands, common) -> None:
                        help="with --engine dask: the scheduler's address, e.g. tcp://10.0.0.5:8786")
     scale.add_argument("--workers", type=int, metavar="N",
                        help="with --engine dask: start N single-threaded worker processes here")
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, build_defaults={name: parser.get_default(name)
+                                                 for name in BUILD_OPTIONS})
 
 
 def model_list(text: str) -> list[str]:
@@ -131,7 +132,7 @@ def shard_folder(args) -> Path | None:
             raise InvalidParameterError("--scheduler and --workers go with --engine dask on a "
                                         "shard folder.")
         return None
-    given = ["--" + name.replace("_", "-") for name, default in BUILD_OPTIONS.items()
+    given = ["--" + name.replace("_", "-") for name, default in args.build_defaults.items()
              if getattr(args, name) != default]
     if given:
         raise InvalidParameterError(

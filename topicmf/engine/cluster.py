@@ -272,7 +272,7 @@ class DaskBlocks(BlockSource):
                 f"task {exc.task} took down Dask workers of the scheduler at {address} "
                 f"{exc.allowed_failures + 1} times (out of memory?): give the workers more "
                 "memory, or cut the documents into more blocks") from None
-        except (CancelledError, OSError, TimeoutError) as exc:
+        except (CancelledError, OSError, TimeoutError):
             if self._client.status != "running":
                 raise ClusterError(
                     f"the Dask scheduler at {address} stopped answering during the fit: "

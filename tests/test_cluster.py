@@ -58,6 +58,10 @@ MODELS = {
     "plsa-background": lambda: PLSA(5, background=0.5, max_iter=6, random_state=0,
                                     engine="numba"),
     "lsa": lambda: LSA(5, n_iter=2, random_state=0),
+    "nmf-kl-seeded": lambda: NMF(5, beta_loss="kullback-leibler", max_iter=6, random_state=0,
+                                 engine="numba", seed_topics=[[1, 2, 3], [9]]),
+    "plsa-seeded": lambda: PLSA(5, max_iter=6, random_state=0, engine="numba",
+                                seed_topics=[[1, 2, 3], [9]]),
 }
 
 

@@ -32,6 +32,14 @@ MODELS = {
     "plsa-random": lambda engine: PLSA(5, init="random", background=0, max_iter=30, tol=0,
                                        random_state=0, engine=engine),
     "lsa": lambda engine: LSA(5, random_state=0),
+    # Guided topics: the seeds' parts are added to the blocks' sums, on every cut.
+    "nmf-seeded": lambda engine: NMF(5, max_iter=30, tol=0, random_state=0, engine=engine,
+                                     seed_topics=[[3, 40, 41], [7]]),
+    "nmf-kl-seeded": lambda engine: NMF(5, beta_loss="kullback-leibler", max_iter=30, tol=0,
+                                        random_state=0, engine=engine,
+                                        seed_topics=[[3, 40, 41], [7]]),
+    "plsa-seeded": lambda engine: PLSA(5, max_iter=30, tol=0, random_state=0, engine=engine,
+                                       seed_topics=[[3, 40, 41], [7]]),
 }
 
 

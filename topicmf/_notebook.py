@@ -60,7 +60,9 @@ def result_html(result) -> str:
               f"{len(result.analysis.vocabulary):,} terms, "
               f"{result.analysis.model_name.upper()} with {result.analysis.n_topics} topics")
     shares = result.topic_shares
-    rows = [[k, f"{shares[k]:.0%}", ", ".join(f"{term} {weight:.3g}" for term, weight in terms)]
+    names = result.analysis.topic_names
+    rows = [[k if names[k] is None else f"{k} {names[k]}", f"{shares[k]:.0%}",
+             ", ".join(f"{term} {weight:.3g}" for term, weight in terms)]
             for k, terms in enumerate(result.topics)]
     return _page(header, ["topic", "share of documents", f"top {result.top_n} terms (weight)"],
                  rows)

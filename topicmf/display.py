@@ -29,12 +29,14 @@ def _right(text: str, width: int) -> str:
 pad = SimpleNamespace(width=_width, left=_left, right=_right)
 
 
-def format_topics(topics, shares=None) -> str:
-    """Each topic on its own block: header with its share, then its terms with weights."""
+def format_topics(topics, shares=None, labels=None) -> str:
+    """Each topic on its own block: header with its share and its label (default: its top
+    3 terms), then its terms with weights."""
     lines = []
     for k, terms in enumerate(topics):
         share = "" if shares is None else f"  ({shares[k]:.0%} of documents)"
-        lines.append(f"Topic {k}{share}: {' / '.join(t for t, _ in terms[:3])}")
+        label = labels[k] if labels is not None else " / ".join(t for t, _ in terms[:3])
+        lines.append(f"Topic {k}{share}: {label}")
         lines.append("  " + "  ".join(f"{term} {weight:.3g}" for term, weight in terms))
     return "\n".join(lines)
 
@@ -96,7 +98,8 @@ def format_analysis(result, out) -> str:
              f"{model['name'].upper()} with {model['n_topics']} topics "
              f"({model['n_iter']} iterations in {_seconds(seconds['fit'])}; "
              f"{step} {_seconds(before)})", "",
-             format_topics(result.topics, result.topic_shares), ""]
+             format_topics(result.topics, result.topic_shares,
+                           result.analysis.topic_labels()), ""]
     labels = result.fitted_labels
     if labels and len(set(labels)) <= 30 and result.analysis.n_topics <= 30:
         lines += [format_labels_vs_topics(labels, result.dominant_topics,

@@ -34,11 +34,12 @@ def result_summary(result: TopicResult, period: str | None = None) -> dict:
     if table is not None:
         summary = {**summary, "time": {"period": table.period, "n_periods": len(table.periods),
                                        "n_undated": table.n_undated}}
+    names, labels = result.analysis.topic_names, result.analysis.topic_labels()
     return {
         "summary": summary,
         "topics": [
-            {"topic": k, "label": topic_label(terms), "share": round(float(shares[k]), 6),
-             "n_documents": int(n_docs[k]),
+            {"topic": k, "name": names[k], "label": labels[k],
+             "share": round(float(shares[k]), 6), "n_documents": int(n_docs[k]),
              "terms": [{"term": term, "weight": round(float(w), 6)} for term, w in terms]}
             for k, terms in enumerate(result.topics)
         ],
@@ -101,10 +102,11 @@ def _write_run(result: TopicResult, folder: Path, period: str | None) -> None:
 def _write_topics_csv(result: TopicResult, path: Path) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = _csv.writer(handle)
-        writer.writerow(["topic", "rank", "term", "weight"])
+        writer.writerow(["topic", "rank", "term", "weight", "name"])
+        names = result.analysis.topic_names
         for k, terms in enumerate(result.topics):
             for rank, (term, weight) in enumerate(terms, start=1):
-                writer.writerow([k, rank, term, f"{weight:.6g}"])
+                writer.writerow([k, rank, term, f"{weight:.6g}", names[k] or ""])
 
 
 def _write_doc_topics_csv(result: TopicResult, path: Path) -> None:

@@ -60,6 +60,17 @@ class Analysis:
     def n_topics(self) -> int:
         return self.model.components_.shape[0]
 
+    @property
+    def topic_names(self) -> list[str | None]:
+        """Each topic's given name (the seeded topics of a guided fit), else None."""
+        names = list(self.info.get("model", {}).get("topic_names") or [])
+        return (names + [None] * self.n_topics)[:self.n_topics]
+
+    def topic_labels(self, n: int = 3) -> list[str]:
+        """A short name for each topic: its given name, else its top ``n`` terms."""
+        return [name if name else topic_label(terms, n)
+                for name, terms in zip(self.topic_names, self.topics(n))]
+
     def topics(self, n: int = 10) -> list[list[tuple[str, float]]]:
         """The top ``n`` terms of each topic with their weights."""
         return self.model.top_terms(self.vocabulary.terms, n=n)
@@ -82,7 +93,7 @@ class Analysis:
     def assign(self, texts, ids=None) -> list[dict]:
         """Give new documents their topics: one dict per document with ``doc_id`` (from
         ``ids``, else its position), ``topic`` (the dominant one), its ``weight``,
-        ``topic_label`` (the topic's top 3 terms) and every topic's ``weights``. A document
+        ``topic_label`` (its name, or its top 3 terms) and every topic's ``weights``. A document
         with no term of the vocabulary gets topic None; a TopicmfWarning says how many."""
         texts = list(texts)
         ids = [str(i) for i in range(len(texts))] if ids is None else list(ids)
@@ -90,7 +101,7 @@ class Analysis:
             raise InvalidParameterError(f"'ids' has {len(ids)} entries for {len(texts)} texts; "
                                         f"give one id per text or leave it out.")
         vectors, known = self.doc_vectors(texts)
-        labels = [topic_label(terms) for terms in self.topics(3)]
+        labels = self.topic_labels()
         rows = []
         for doc_id, vector, has_terms in zip(ids, vectors, known):
             topic = int(vector.argmax()) if has_terms else None
@@ -247,9 +258,13 @@ class TopicResult:
         first = {topics[0]: topics for topics in chosen}
         groups = [first.get(t, [t]) for t in range(k) if t in first or t not in seen]
         model = self.model.merged(groups)
+        names = self.analysis.topic_names
+        merged_names = [" + ".join(names[t] for t in group if names[t]) or None
+                        for group in groups]
         info = {**self.analysis.info, "model": {**self.analysis.info.get("model", {}),
                                                 "n_topics": len(groups),
-                                                "merged_from": groups}}
+                                                "merged_from": groups,
+                                                "topic_names": merged_names}}
         analysis = dataclasses.replace(self.analysis, model=model, info=info)
         return dataclasses.replace(self, analysis=analysis,
                                    doc_weights=model.display_weights(model.doc_topic_))
@@ -308,9 +323,12 @@ def prepare(corpus: Corpus, *, tokenizer: Tokenizer | None = None, min_df=DEFAUL
 def fit_prepared(prepared: Prepared, n_topics: int, *, model: str = DEFAULTS["model"],
                  random_state: int | None = DEFAULTS["seed"], max_iter: int | None = None,
                  top_n: int = DEFAULTS["top_n"], progress: Progress | None = None,
-                 background: float | None = None) -> TopicResult:
+                 background: float | None = None, seed_words: dict | None = None,
+                 seed_strength: float | None = None) -> TopicResult:
     """Fit one model on a prepared corpus. ``background`` sets PLSA's background weight
-    (None: PLSA's default); other models ignore it."""
+    (None: PLSA's default); other models ignore it. ``seed_words`` ({name: [word, ...]})
+    makes guided topics (see :mod:`topicmf.guided`), with ``seed_strength`` (None: the
+    model's default)."""
     check_choice(model, "model", tuple(MODELS))
     check_int(n_topics, "n_topics", low=1, high=1000)
     top_n = check_int(top_n, "top_n", low=1, high=1000)
@@ -322,6 +340,9 @@ def fit_prepared(prepared: Prepared, n_topics: int, *, model: str = DEFAULTS["mo
         params[iterations] = max_iter
     if background is not None and "background" in defaults:
         params["background"] = background
+    names, seeding = seed_params(seed_words, seed_strength, prepared.tokenizer,
+                                 dtm.vocabulary, n_topics, model)
+    params.update(seeding)
     if progress is not None and "callback" in defaults:
         total = max_iter or defaults.get(iterations)
         params["callback"] = lambda n_iter, objective: progress("fit", n_iter, total)
@@ -349,7 +370,7 @@ def fit_prepared(prepared: Prepared, n_topics: int, *, model: str = DEFAULTS["mo
                        "nnz": int(dtm.counts.nnz), **dtm.vocabulary.settings},
         "model": {"name": model, "n_topics": n_topics, "input": estimator.input_kind,
                   "params": _json_params(estimator), "n_iter": int(estimator.n_iter_),
-                  "objective": _last(estimator.history_)},
+                  "objective": _last(estimator.history_), **seed_info(names, seeding, dtm.vocabulary)},
         "timings_s": {k: round(v, 4) for k, v in timings.items()},
     }
     analysis = Analysis(tokenizer=prepared.tokenizer, vocabulary=dtm.vocabulary,
@@ -364,16 +385,20 @@ def analyze(corpus: Corpus, n_topics: int, *, model: str = DEFAULTS["model"],
             max_df=DEFAULTS["max_df"], max_terms=DEFAULTS["max_terms"],
             sublinear_tf: bool = DEFAULTS["sublinear_tf"], random_state: int | None = DEFAULTS["seed"],
             max_iter: int | None = None, top_n: int = DEFAULTS["top_n"],
-            progress: Progress | None = None, background: float | None = None) -> TopicResult:
+            progress: Progress | None = None, background: float | None = None,
+            seed_words: dict | None = None, seed_strength: float | None = None) -> TopicResult:
     """Tokenize, vectorize and factorize a corpus; return the topics and document vectors.
 
     Documents left with no term after pruning are not fitted: a TopicmfWarning names them and
-    ``TopicResult.excluded`` lists them.
+    ``TopicResult.excluded`` lists them. ``seed_words`` ({name: [word, ...]}, e.g.
+    ``{"finance": ["股票", "投資"]}``) guides the first topics towards those words
+    (:mod:`topicmf.guided`; NMF and PLSA).
     """
     return analyze_many(corpus, n_topics, models=(model,), tokenizer=tokenizer, min_df=min_df,
                         max_df=max_df, max_terms=max_terms, sublinear_tf=sublinear_tf,
                         random_state=random_state, max_iter=max_iter, top_n=top_n,
-                        progress=progress, background=background)[0]
+                        progress=progress, background=background, seed_words=seed_words,
+                        seed_strength=seed_strength)[0]
 
 
 def analyze_many(corpus: Corpus, n_topics: int, *, models=(DEFAULTS["model"],),
@@ -382,7 +407,8 @@ def analyze_many(corpus: Corpus, n_topics: int, *, models=(DEFAULTS["model"],),
                  sublinear_tf: bool = DEFAULTS["sublinear_tf"], random_state: int | None = DEFAULTS["seed"],
                  max_iter: int | None = None, top_n: int = DEFAULTS["top_n"],
                  progress: Progress | None = None,
-                 background: float | None = None) -> list[TopicResult]:
+                 background: float | None = None, seed_words: dict | None = None,
+                 seed_strength: float | None = None) -> list[TopicResult]:
     """Like :func:`analyze` for several models on one tokenization and one vocabulary."""
     models = list(models)
     if not models:
@@ -390,11 +416,53 @@ def analyze_many(corpus: Corpus, n_topics: int, *, models=(DEFAULTS["model"],),
     for name in models:
         check_choice(name, "model", tuple(MODELS))
     check_int(n_topics, "n_topics", low=1, high=1000)
+    if seed_words is not None:  # before the corpus is read through: fail fast
+        check_seeding(seed_words, n_topics, models)
     prepared = prepare(corpus, tokenizer=tokenizer, min_df=min_df, max_df=max_df,
                        max_terms=max_terms, sublinear_tf=sublinear_tf, progress=progress)
     return [fit_prepared(prepared, n_topics, model=name, random_state=random_state,
                          max_iter=max_iter, top_n=top_n, progress=progress,
-                         background=background) for name in models]
+                         background=background, seed_words=seed_words,
+                         seed_strength=seed_strength) for name in models]
+
+
+def seed_params(seed_words, seed_strength, tokenizer, vocabulary, n_topics: int,
+                model: str) -> tuple[list[str] | None, dict]:
+    """(the seeded topics' names, the model parameters of guided topics: ``seed_topics`` and
+    ``seed_strength``), or (None, {}) without ``seed_words``."""
+    if seed_words is None:
+        return None, {}
+    from .guided import seed_terms
+    check_seeding(seed_words, n_topics, [model])
+    names, topics = seed_terms(seed_words, tokenizer, vocabulary.terms, n_topics, stacklevel=5)
+    params = {"seed_topics": topics}
+    if seed_strength is not None:
+        params["seed_strength"] = seed_strength
+    return names, params
+
+
+def seed_info(names, seeding: dict, vocabulary) -> dict:
+    """What a run's info says of its guided topics: the seeded topics' names (the first
+    topics) and terms; {} without seeds."""
+    if names is None:
+        return {}
+    return {"topic_names": names,
+            "seed_words": {name: [str(vocabulary.terms[i]) for i in terms]
+                           for name, terms in zip(names, seeding["seed_topics"])}}
+
+
+def check_seeding(seed_words, n_topics: int, models) -> dict:
+    """``seed_words`` checked (:func:`topicmf.guided.check_seed_words`) against the number
+    of topics and the models, which must all take seeds."""
+    from .guided import check_seed_words
+    seed_words = check_seed_words(seed_words, n_topics)
+    for model in models:
+        if not getattr(MODELS[model], "seedable", False):
+            seedable = ", ".join(n for n, c in MODELS.items() if getattr(c, "seedable", False))
+            raise InvalidParameterError(
+                f"Guided topics (seed words) work with the models {seedable}; model {model!r} "
+                f"cannot take them: choose one of those or leave the seed words out.")
+    return seed_words
 
 
 def _drop_empty_documents(dtm: DocTermMatrix) -> tuple[DocTermMatrix, np.ndarray]:

@@ -22,7 +22,8 @@ from . import __version__
 from ._validation import check_choice, check_int
 from .errors import InvalidParameterError
 from .models import MODELS
-from .pipeline import DEFAULTS, Analysis, TopicResult, Progress, _json_params, _last
+from .pipeline import DEFAULTS, Analysis, TopicResult, Progress, _json_params, _last, \
+    check_seeding, seed_info, seed_params
 from .tokenize import Tokenizer
 
 __all__ = ["ENGINES", "ShardTopicResult", "analyze_shards", "open_source", "stacked_counts"]
@@ -170,11 +171,12 @@ def analyze_shards(folder, n_topics: int, *, models=(DEFAULTS["model"],),
                    engine: str = "shards", client=None,
                    random_state: int | None = DEFAULTS["seed"], max_iter: int | None = None,
                    top_n: int = DEFAULTS["top_n"], progress: Progress | None = None,
-                   background: float | None = None, work_dir=None) -> list[ShardTopicResult]:
+                   background: float | None = None, work_dir=None, seed_words: dict | None = None,
+                   seed_strength: float | None = None) -> list[ShardTopicResult]:
     """Fit each of ``models`` on the shard folder ``folder`` (its checksums checked once),
     in float32, on ``engine`` (see :func:`open_source`). ``work_dir`` holds the document
     vectors of fits from shards (default: a temporary folder per fit, kept while the result
-    is)."""
+    is). ``seed_words`` guides topics as in :func:`topicmf.analyze`."""
     from .shards import ShardSet
 
     models = list(models)
@@ -190,6 +192,8 @@ def analyze_shards(folder, n_topics: int, *, models=(DEFAULTS["model"],),
     check_int(n_topics, "n_topics", low=1, high=1000)
     top_n = check_int(top_n, "top_n", low=1, high=1000)
     check_choice(engine, "engine", ENGINES)
+    if seed_words is not None:
+        check_seeding(seed_words, n_topics, models)
     step = time.perf_counter()
     shards = ShardSet.open(folder, verify=True)
     opened = time.perf_counter() - step
@@ -207,7 +211,9 @@ def analyze_shards(folder, n_topics: int, *, models=(DEFAULTS["model"],),
             total = max_iter or defaults.get(cls.iteration_param)
             params["callback"] = lambda n_iter, objective, total=total: progress(
                 "fit", n_iter, total)
-        estimator = cls(n_topics, **params)
+        names, seeding = seed_params(seed_words, seed_strength, tokenizer, shards.vocabulary,
+                                     n_topics, name)
+        estimator = cls(n_topics, **params, **seeding)
         step = time.perf_counter()
         source = open_source(shards, estimator.input_kind, engine=engine, client=client,
                              work_dir=None if work_dir is None else Path(work_dir) / name)
@@ -216,6 +222,7 @@ def analyze_shards(folder, n_topics: int, *, models=(DEFAULTS["model"],),
             estimator.callback = None
         fit_s = time.perf_counter() - step
         info = _info(shards, name, estimator, engine, {"open": opened, "fit": fit_s})
+        info["model"].update(seed_info(names, seeding, shards.vocabulary))
         analysis = Analysis(tokenizer=tokenizer, vocabulary=shards.vocabulary, model=estimator,
                             model_name=name, info=info)
         results.append(ShardTopicResult(analysis, shards, DisplayWeights(estimator), top_n,

@@ -226,6 +226,15 @@ class Tokenizer:
         self._add_chinese(original, simplified, starts[done:], ends[done:], tokens)
         return tokens
 
+    def simplified(self, words: Iterable[str]) -> list[str]:
+        """Each of ``words`` (tokens) with its Han characters in Simplified script, the way
+        the tokenizer matches stopwords: to compare tokens across scripts (台灣 / 台湾)."""
+        words = list(words)
+        if not words:
+            return []
+        self._ensure_ready()
+        return self._converter.convert("\n".join(words)).split("\n")
+
     def tokenize_many(self, texts: Iterable[str], *,
                       progress: Callable[[int], object] | None = None,
                       n_jobs: int | None = None) -> list[list[str]]:

@@ -25,6 +25,7 @@ def add_parser(commands, common) -> None:
                     "or a shard folder made by 'topicmf build-matrix'.",
         **examples("topicmf analyze corpora/finance-politics-en --topics 2",
                    "topicmf analyze news.csv --topics 10 --model all --out reports/news",
+                   "topicmf analyze news.jsonl --topics 10 --seed-words seeds.txt",
                    "topicmf analyze shards/ --topics 20 --engine dask --workers 2"))
     parser.add_argument("path", metavar="PATH",
                         help="folder of .txt files, .csv, .jsonl(.gz), .txt or shard folder")
@@ -44,6 +45,13 @@ def add_parser(commands, common) -> None:
                         help="PLSA only: weight in [0, 1) of the corpus-wide word distribution "
                              "that takes the words every document uses (default: 0.8; 0 is "
                              "plain PLSA)")
+    parser.add_argument("--seed-words", metavar="FILE",
+                        help="guided topics (NMF, PLSA): a file with one topic a line, "
+                             "'name: word word word'; those topics come first, keep their "
+                             "names and are pulled towards their words")
+    parser.add_argument("--seed-strength", type=float, metavar="S",
+                        help="with --seed-words: how strongly seeded topics hold to their "
+                             "words, as a share of an average topic (default: 0.3)")
     parser.add_argument("--top-n", type=int, default=10, metavar="N",
                         help="terms shown per topic (default: 10)")
     parser.add_argument("--period", choices=["day", "week", "month", "year"],
@@ -82,9 +90,10 @@ def run(args) -> int:
     check_topics(args.topics)
     if args.background is not None:
         _check_background(args)
+    seed_words = _seed_words(args)
     folder = shard_folder(args)
     if folder is not None:
-        results = _fit_shards(args, folder)
+        results = _fit_shards(args, folder, seed_words)
         out = Path(args.out or Path("reports") / results[0].analysis.info["corpus"]["name"])
         if _inside(out, folder):
             raise InvalidParameterError(f"the output folder {out} is inside the shard folder "
@@ -97,12 +106,30 @@ def run(args) -> int:
                 min_df=args.min_df, max_df=args.max_df, max_terms=args.max_terms,
                 sublinear_tf=args.sublinear_tf, random_state=args.seed,
                 max_iter=args.max_iter, top_n=args.top_n, progress=report,
-                background=args.background)
+                background=args.background, seed_words=seed_words,
+                seed_strength=args.seed_strength)
         out = Path(args.out or Path("reports") / corpus.name)
     written = write_outputs(results, out, report=args.report,
                             command=["topicmf", *sys.argv[1:]], period=args.period)
     _print(args, results, out, written)
     return 0
+
+
+def _seed_words(args) -> dict | None:
+    """The --seed-words file read and checked against --topics and --model (before the
+    corpus is read), or None."""
+    if args.seed_words is None:
+        if args.seed_strength is not None:
+            raise InvalidParameterError("--seed-strength goes with --seed-words FILE; add one "
+                                        "or leave --seed-strength out.")
+        return None
+    from ..guided import read_seed_file
+    from ..pipeline import check_seeding
+
+    if args.seed_strength is not None and not args.seed_strength >= 0:
+        raise InvalidParameterError(f"--seed-strength must be 0 or more, e.g. 0.3 (the "
+                                    f"default); got {args.seed_strength}.")
+    return check_seeding(read_seed_file(args.seed_words), args.topics, args.model)
 
 
 def _check_background(args) -> None:
@@ -152,7 +179,7 @@ def shard_folder(args) -> Path | None:
     return path
 
 
-def _fit_shards(args, folder: Path):
+def _fit_shards(args, folder: Path, seed_words):
     from contextlib import ExitStack
 
     from ..pipeline_shards import analyze_shards
@@ -166,7 +193,8 @@ def _fit_shards(args, folder: Path):
         with progress(args) as report:
             return analyze_shards(folder, args.topics, models=args.model, engine=engine,
                                   client=client, random_state=args.seed, max_iter=args.max_iter,
-                                  top_n=args.top_n, progress=report, background=args.background)
+                                  top_n=args.top_n, progress=report, background=args.background,
+                                  seed_words=seed_words, seed_strength=args.seed_strength)
 
 
 def _inside(path: Path, folder: Path) -> bool:

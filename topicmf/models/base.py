@@ -51,6 +51,8 @@ class LatentFactorModel(EstimatorMixin):
     #: Whether topics can be merged (:meth:`merged`): the model is a sum of non-negative
     #: topics, and ``transform`` folds documents in from ``components_`` alone.
     mergeable = False
+    #: Whether the model takes seed words (``seed_topics``) for guided topics.
+    seedable = False
 
     @classmethod
     def display_weights(cls, doc_topic) -> np.ndarray:

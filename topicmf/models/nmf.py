@@ -9,6 +9,7 @@ from scipy.special import xlogy
 
 from .. import _validation
 from . import _kernels
+from ._seeds import DEFAULT_STRENGTH, Seeds, check_seeds
 from ._svd import randomized_svd_blocks
 from .base import MAX_TOPICS, LatentFactorModel
 
@@ -27,18 +28,24 @@ class NMF(LatentFactorModel):
     The loss is 0.5 * ||X - W H||_F^2 (``beta_loss="frobenius"``) or the generalized
     Kullback-Leibler divergence D(X || W H); it never rises from one iteration to the next.
 
+    ``seed_topics`` (guided topics): a list of lists of term indices; topic z is pulled
+    towards the terms of list z, with ``seed_strength`` (see :mod:`topicmf.models._seeds`),
+    and the loss then includes the seeds' penalty.
+
     Fitted attributes: ``components_``, ``doc_topic_``, ``n_iter_``, ``history_`` (loss
     after each iteration), ``reconstruction_err_`` (Frobenius norm of X - W H, or the
-    divergence), ``n_features_in_``.
+    divergence, without the seeds' penalty), ``n_features_in_``.
     """
 
     positive_input = True
     mergeable = True
     fits_blocks = True
+    seedable = True
     _state_scalars = (*LatentFactorModel._state_scalars, "reconstruction_err_")
 
     def __init__(self, n_topics=10, *, beta_loss="frobenius", init="nndsvda", max_iter=200,
-                 tol=1e-4, random_state=None, callback=None, engine="auto"):
+                 tol=1e-4, random_state=None, callback=None, engine="auto", seed_topics=None,
+                 seed_strength=DEFAULT_STRENGTH):
         self.n_topics = n_topics
         self.beta_loss = beta_loss
         self.init = init
@@ -47,12 +54,15 @@ class NMF(LatentFactorModel):
         self.random_state = random_state
         self.callback = callback
         self.engine = engine
+        self.seed_topics = seed_topics
+        self.seed_strength = seed_strength
 
     def _check_params(self) -> None:
         _validation.check_int(self.n_topics, "n_topics", low=1, high=MAX_TOPICS, owner="NMF")
         _validation.check_choice(self.engine, "engine", _kernels.ENGINES, owner="NMF")
         _validation.check_choice(self.beta_loss, "beta_loss", BETA_LOSSES, owner="NMF")
         _validation.check_choice(self.init, "init", INITS, owner="NMF")
+        check_seeds(self.seed_topics, self.seed_strength, self.n_topics, None, "NMF")
         self._check_iteration_params()
 
     def fit(self, X, y=None):
@@ -67,14 +77,24 @@ class NMF(LatentFactorModel):
             # The compiled passes get rows padded with zero columns to a width they run
             # fastest on; the zeros stay zero under the multiplicative updates.
             width = _kernels.padded_width(k, source.dtype) if engine == "numba" else k
+            seeds = check_seeds(self.seed_topics, self.seed_strength, k, source.n_terms, "NMF")
             HT = _initialize(source, k, self.init, self._rng(), engine, width=width)
             # The part of the loss that depends on X alone, once per fit.
             constant = source.map_reduce(_frobenius_constant if frobenius else _kl_constant_step)
-            sweep = (partial(_frobenius_sweep, source, engine=engine, constant=constant)
+            if seeds is not None:
+                # Pseudo-documents of the RMS norm (Frobenius) or mean mass (KL) of X's rows.
+                size = (np.sqrt(constant / source.n_docs) if frobenius
+                        else source.map_reduce(_data_sum) / source.n_docs)
+                seeds = Seeds.for_fit(seeds, self.seed_strength, k, source.n_docs, size)
+                seeds.arrange(source, HT, k)
+                seeds.calibrate(HT, "l2" if frobenius else "l1")
+            sweep = (partial(_frobenius_sweep, source, engine=engine, constant=constant,
+                             seeds=seeds)
                      if frobenius else
-                     partial(_kl_sweep, source, engine=engine, constant=constant, k=k))
+                     partial(_kl_sweep, source, engine=engine, constant=constant, k=k,
+                             seeds=seeds))
             objective = partial(_frobenius_objective if frobenius else _kl_objective, source,
-                                engine=engine, constant=constant)
+                                engine=engine, constant=constant, seeds=seeds)
             HT, history = self._iterate(sweep, HT, objective)
             W = source.gather("W", columns=k)
             source.release("W")
@@ -83,6 +103,8 @@ class NMF(LatentFactorModel):
         self.doc_topic_, self.components_ = W, HT.T
         self.history_, self.n_iter_ = history, len(history)
         loss = history[-1]
+        if seeds is not None:
+            loss -= (seeds.frobenius_penalty(HT) if frobenius else seeds.kl_penalty(HT))
         self.reconstruction_err_ = (np.sqrt(2.0 * max(loss, 0.0))
                                     if self.beta_loss == "frobenius" else loss)
         return self
@@ -157,37 +179,44 @@ def _term_plan(ctx, X, width, budget=None):
 
 
 # --------------------------------------------------------------------- Frobenius
-def _frobenius_sweep(source, HT, engine, constant):
+def _frobenius_sweep(source, HT, engine, constant, seeds=None):
     """One iteration: every block updates its rows of W and returns its part of X^T W and
     W^T W; then H^T is updated from their sums. The loss 0.5 * ||X - W H||^2 is expanded so
     that X is only touched through X @ H^T and X^T @ W (``constant``: the squared norm of X).
     With one block in memory, the compiled pass by terms updates H^T itself, sub-range by
-    sub-range, with no n_terms x K sums."""
-    gain, WtW, XtW = source.map_reduce(_frobenius_step, HT, HT.T @ HT, engine)
+    sub-range, with no n_terms x K sums (not with seeds, whose pseudo-documents add to
+    those sums)."""
+    penalty = 0.0 if seeds is None else seeds.frobenius_penalty(HT)
+    gain, WtW, XtW = source.map_reduce(_frobenius_step, HT, HT.T @ HT, engine, seeds is None)
     if XtW is not None:
+        before = None if seeds is None else seeds.before_frobenius(HT, XtW)
         _kernels.frobenius_h_update(HT, XtW, WtW, engine)
-    return 0.5 * (constant - gain), HT
+        if seeds is not None:
+            seeds.frobenius_update(HT, before, WtW)
+    return 0.5 * (constant - gain) + penalty, HT
 
 
-def _frobenius_step(ctx, X, HT, HHt, engine):
+def _frobenius_step(ctx, X, HT, HHt, engine, fuse=True):
     W = ctx.local["W"]
     gain = float(_kernels.frobenius_rows(X, W, HT, HHt, engine, update=True).sum())
     WtW = W.T @ W
     if engine == "numba":
         from . import _numba_kernels
         plan = _term_plan(ctx, X, W.shape[1])
-        if ctx.fused:
+        if ctx.fused and fuse:
             _numba_kernels.frobenius_terms(X, W, HT, WtW, plan)
             return gain, None, None
         return gain, WtW, _kernels.product_t(X, W, np.empty_like(HT), engine, plan)
     return gain, WtW, _kernels.product_t(X, W, np.empty_like(HT), engine)
 
 
-def _frobenius_objective(source, HT, engine="numpy", constant=None):
-    """0.5 * ||X - W H||^2 for the W in ``source`` and ``HT``; ``constant`` is the squared
-    norm of X when known."""
+def _frobenius_objective(source, HT, engine="numpy", constant=None, seeds=None):
+    """0.5 * ||X - W H||^2 (plus the seeds' penalty) for the W in ``source`` and ``HT``;
+    ``constant`` is the squared norm of X when known."""
     constant = source.map_reduce(_frobenius_constant) if constant is None else constant
-    return 0.5 * (constant - source.map_reduce(_frobenius_gain_step, HT, HT.T @ HT, engine))
+    penalty = 0.0 if seeds is None else seeds.frobenius_penalty(HT)
+    return 0.5 * (constant - source.map_reduce(_frobenius_gain_step, HT, HT.T @ HT, engine)) \
+        + penalty
 
 
 def _frobenius_gain_step(ctx, X, HT, HHt, engine):
@@ -196,15 +225,20 @@ def _frobenius_gain_step(ctx, X, HT, HHt, engine):
 
 
 # ------------------------------------------------------------------ Kullback-Leibler
-def _kl_sweep(source, HT, engine, constant, k):
+def _kl_sweep(source, HT, engine, constant, k, seeds=None):
     """One iteration: every block updates its rows of W from the ratios X / (W H) and returns
     its part of R^T W for the ratios with the new W; then H^T is updated from the sums.
-    With one block in memory, the compiled pass by terms updates H^T itself."""
+    With one block in memory, the compiled pass by terms updates H^T itself. Seeds then redo
+    their entries with the pseudo-documents' parts."""
     h_sums = _column_sums(HT)
+    penalty = 0.0 if seeds is None else seeds.kl_penalty(HT)
     part, w_sums, RtW = source.map_reduce(_kl_step, HT, h_sums, engine, k)
+    w_sums = w_sums + _eps(HT.dtype)
     if RtW is not None:
-        _kernels.scale_h_update(HT, RtW, 1.0 / (w_sums + _eps(HT.dtype)), engine)
-    return constant + part, HT
+        _kernels.scale_h_update(HT, RtW, 1.0 / w_sums, engine)
+    if seeds is not None:
+        seeds.kl_update(HT, w_sums)
+    return constant + part + penalty, HT
 
 
 def _kl_step(ctx, X, HT, h_sums, engine, k):
@@ -224,16 +258,18 @@ def _kl_step(ctx, X, HT, h_sums, engine, k):
     w_sums = _column_sums(W)
     if ctx.fused:
         _numba_kernels.ratio_terms(X, W, HT, 1.0 / (w_sums + _eps(W.dtype)), plan, ratios)
-        return total - float(loglik.sum()), None, None
+        return total - float(loglik.sum()), w_sums, None
     RtW = _numba_kernels.ratio_terms(X, W, HT, w_sums, plan, ratios, out=np.empty_like(HT))
     return total - float(loglik.sum()), w_sums, RtW
 
 
-def _kl_objective(source, HT, engine="numpy", constant=None):
-    """D(X || W H) for the W in ``source`` and ``HT``; ``constant`` is the sum of
-    :func:`_kl_constant` of X when known."""
+def _kl_objective(source, HT, engine="numpy", constant=None, seeds=None):
+    """D(X || W H) (plus the seeds' penalty) for the W in ``source`` and ``HT``;
+    ``constant`` is the sum of :func:`_kl_constant` of X when known."""
     constant = source.map_reduce(_kl_constant_step) if constant is None else constant
-    return constant + source.map_reduce(_kl_divergence_step, HT, _column_sums(HT), engine)
+    penalty = 0.0 if seeds is None else seeds.kl_penalty(HT)
+    return constant + source.map_reduce(_kl_divergence_step, HT, _column_sums(HT), engine) \
+        + penalty
 
 
 def _kl_divergence_step(ctx, X, HT, h_sums, engine):

@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import _validation
 from . import _kernels
+from ._seeds import DEFAULT_STRENGTH, Seeds, check_seeds
 from .base import MAX_TOPICS, LatentFactorModel
 from .nmf import _random_rows_step, nndsvd
 
@@ -41,12 +42,18 @@ class PLSA(LatentFactorModel):
 
     ``engine`` picks the sparse kernels as in :class:`NMF` (``"auto"``, ``"numba"``,
     ``"numpy"``); pass float32 counts for speed.
+
+    ``seed_topics`` (guided topics): a list of lists of term indices; topic z gets a
+    Dirichlet prior on P(w | z) that favours the terms of list z, of ``seed_strength`` times
+    an average topic's tokens (see :mod:`topicmf.models._seeds`); EM then maximizes the
+    posterior, and ``history_`` includes the log prior.
     """
 
     input_kind = "counts"
     positive_input = True
     mergeable = True
     fits_blocks = True
+    seedable = True
     objective_name = "log-likelihood"
     maximize_objective = True
     probabilistic = True
@@ -54,7 +61,8 @@ class PLSA(LatentFactorModel):
     _state_scalars = (*LatentFactorModel._state_scalars, "log_likelihood_")
 
     def __init__(self, n_topics=10, *, background=0.8, init="nndsvd", max_iter=200, tol=1e-5,
-                 random_state=None, callback=None, engine="auto"):
+                 random_state=None, callback=None, engine="auto", seed_topics=None,
+                 seed_strength=DEFAULT_STRENGTH):
         self.n_topics = n_topics
         self.background = background
         self.init = init
@@ -63,6 +71,8 @@ class PLSA(LatentFactorModel):
         self.random_state = random_state
         self.callback = callback
         self.engine = engine
+        self.seed_topics = seed_topics
+        self.seed_strength = seed_strength
 
     def _check_params(self) -> None:
         _validation.check_int(self.n_topics, "n_topics", low=1, high=MAX_TOPICS, owner="PLSA")
@@ -70,6 +80,7 @@ class PLSA(LatentFactorModel):
         _validation.check_choice(self.init, "init", INITS, owner="PLSA")
         _validation.check_float(self.background, "background", low=0.0, high=1.0,
                                 high_open=True, owner="PLSA")
+        check_seeds(self.seed_topics, self.seed_strength, self.n_topics, None, "PLSA")
         self._check_iteration_params()
 
     @classmethod
@@ -102,6 +113,7 @@ class PLSA(LatentFactorModel):
         self._check_params()
         source = self._check_source(X)
         k = self._check_n_topics(source)
+        seeds = check_seeds(self.seed_topics, self.seed_strength, k, source.n_terms, "PLSA")
         rng = self._rng()
         engine = _kernels.resolve_engine(self.engine, work=source.nnz * k)
         totals = source.map_reduce(_column_totals)
@@ -116,21 +128,26 @@ class PLSA(LatentFactorModel):
                                             .astype(source.dtype).T)
                 source.allocate("W", k, source.dtype)
                 source.map_reduce(_random_rows_step, "W", k, 1.0, rng.randint(2**31))
+            if seeds is not None:
+                # Pseudo-documents of a mean document's tokens that the topics explain.
+                size = n_tokens / source.n_docs * (1.0 - self.background)
+                seeds = Seeds.for_fit(seeds, self.seed_strength, k, source.n_docs, size)
+                seeds.arrange(source, phiT, k)
             _kernels.normalize_rows(phiT.T)
             source.map_reduce(_start_rows_step)
             offset = self._offset(source.dtype)
             log_scale = float(np.log1p(-self.background) * n_tokens) if self.background else 0.0
             sweep = partial(_em_sweep, source, engine=engine, offset=offset,
-                            log_scale=log_scale)
+                            log_scale=log_scale, seeds=seeds)
             objective = partial(_log_likelihood, source, engine=engine, offset=offset,
-                                log_scale=log_scale)
+                                log_scale=log_scale, seeds=seeds)
             phiT, history = self._iterate(sweep, phiT, objective, maximize=True)
             theta = source.gather("W")
             source.release("W")
         # P(w | z)^T is kept as it was fitted (terms x topics): components_ is its transpose.
         self.doc_topic_, self.components_ = theta, phiT.T
         self.history_, self.n_iter_ = history, len(history)
-        self.log_likelihood_ = history[-1]
+        self.log_likelihood_ = history[-1] - (0.0 if seeds is None else seeds.log_prior(phiT))
         return self
 
     def transform(self, X):
@@ -165,9 +182,11 @@ def _start_rows_step(ctx, X):
     _kernels.normalize_rows(theta)
 
 
-def _log_likelihood(source, phiT, engine="numpy", offset=None, log_scale=0.0):
-    """The log-likelihood of the P(z | d) in ``source`` and ``phiT``."""
-    return log_scale + source.map_reduce(_log_likelihood_step, phiT, engine, offset)
+def _log_likelihood(source, phiT, engine="numpy", offset=None, log_scale=0.0, seeds=None):
+    """The log-likelihood of the P(z | d) in ``source`` and ``phiT`` (plus the seeds' log
+    prior)."""
+    prior = 0.0 if seeds is None else seeds.log_prior(phiT)
+    return log_scale + source.map_reduce(_log_likelihood_step, phiT, engine, offset) + prior
 
 
 def _log_likelihood_step(ctx, X, phiT, engine, offset):
@@ -176,16 +195,20 @@ def _log_likelihood_step(ctx, X, phiT, engine, offset):
     return float(loglik.sum())
 
 
-def _em_sweep(source, phiT, engine="numpy", offset=None, log_scale=0.0):
+def _em_sweep(source, phiT, engine="numpy", offset=None, log_scale=0.0, seeds=None):
     """One EM step: every block updates its rows of P(z | d) from the ratios
     X / (theta phi + offset) and returns its part of the expected term-topic counts
     (up to the factor phi); then phi is updated from their sums and normalized. With one
-    block in memory the compiled pass by terms updates phi^T itself, term by term."""
+    block in memory the compiled pass by terms updates phi^T itself, term by term. Seeds add
+    their pseudo-counts before phi is normalized (MAP EM)."""
+    prior = 0.0 if seeds is None else seeds.log_prior(phiT)
     loglik, counts = source.map_reduce(_em_step, phiT, engine, offset)
     if counts is not None:
         _kernels.scale_h_update(phiT, counts, np.ones(phiT.shape[1]), engine)
+    if seeds is not None:
+        seeds.add_counts(phiT)
     _kernels.normalize_rows(phiT.T)
-    return log_scale + loglik, phiT
+    return log_scale + loglik + prior, phiT
 
 
 def _em_step(ctx, X, phiT, engine, offset):

@@ -68,7 +68,8 @@ def report_data(result, *, label: str = "nmf", command=None,
         "summary": result.analysis.info,
         "topics": _topics(topic_term, term_freq, result.analysis.vocabulary.terms,
                           result.model.top_terms(result.analysis.vocabulary.terms, N_TERMS),
-                          shares, dominant, weights, best, documents),
+                          shares, dominant, weights, best, documents,
+                          result.analysis.topic_labels()),
         "heatmap": _heatmap(weights, dominant, labels, heat_rows, documents),
         "doc_map": _doc_map(weights, dominant, labels, map_rows, documents,
                             intertopic["coordinates"]),
@@ -126,14 +127,14 @@ def _term_frequencies(counts) -> np.ndarray:
 
 
 def _topics(topic_term, term_freq, terms, top_terms, shares, dominant, weights, best,
-            documents) -> list[dict]:
+            documents, labels) -> list[dict]:
     n_docs = np.bincount(dominant, minlength=len(topic_term))
     result = []
     for k, (dist, top) in enumerate(zip(topic_term, top_terms)):
         candidates = _relevance_candidates(dist, term_freq)
         result.append({
             "topic": k,
-            "label": " / ".join(term for term, _ in top[:3]),
+            "label": labels[k],
             "share": round(float(shares[k]), 6),
             "n_documents": int(n_docs[k]),
             "top_terms": [[term, float(f"{w:.4g}")] for term, w in top],

@@ -40,7 +40,7 @@ def test_analyze_writes_every_output_and_separates_the_classes(two_topic_folder,
     assert len(by_label["finance"]) == 1 and len(by_label["politics"]) == 1
     assert by_label["finance"] != by_label["politics"]
     topics = read_csv(out / "topics.csv")
-    assert list(topics[0]) == ["topic", "rank", "term", "weight"]
+    assert list(topics[0]) == ["topic", "rank", "term", "weight", "name"]
     summary = json.loads((out / "topics.json").read_text(encoding="utf-8"))
     assert summary["summary"]["model"]["n_topics"] == 2 and len(summary["topics"]) == 2
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]

@@ -51,7 +51,7 @@ def add_parser(commands, common) -> None:
                              "names and are pulled towards their words")
     parser.add_argument("--seed-strength", type=float, metavar="S",
                         help="with --seed-words: how strongly seeded topics hold to their "
-                             "words, as a share of an average topic (default: 0.3)")
+                             "words, as a share of an average topic (default: 0.1)")
     parser.add_argument("--top-n", type=int, default=10, metavar="N",
                         help="terms shown per topic (default: 10)")
     parser.add_argument("--period", choices=["day", "week", "month", "year"],
@@ -127,7 +127,7 @@ def _seed_words(args) -> dict | None:
     from ..pipeline import check_seeding
 
     if args.seed_strength is not None and not args.seed_strength >= 0:
-        raise InvalidParameterError(f"--seed-strength must be 0 or more, e.g. 0.3 (the "
+        raise InvalidParameterError(f"--seed-strength must be 0 or more, e.g. 0.1 (the "
                                     f"default); got {args.seed_strength}.")
     return check_seeding(read_seed_file(args.seed_words), args.topics, args.model)
 

@@ -19,9 +19,11 @@ step) is unchanged.
 
 The start is the model's own (NNDSVD), with its components matched to the seeds (the
 assignment that puts the most of each seeded topic's weight on its words) and moved to the
-seeded topics' places. Starting a seeded topic from the mean of the documents that use its
-words instead was tried and dropped: on THUCNews headlines it lowered the finance class's F1
-by 0.12 (PLSA) while raising stocks by 0.09. Only the seed words' entries are pulled: a
+seeded topics' places; then each seeded topic's start is replaced by the mean of the
+documents that use its words. Without that replacement a seeded topic was often an unrelated
+start component with the seed words added on top: on THUCNews headlines the topic named
+"stocks" matched the stocks class with F1 0.25, against 0.53 with it. Only the seed words'
+entries are pulled: a
 penalty on the whole row (towards a row of seed words only) squeezed the topic down to its
 seed words, and its documents' F1 fell to 0.08-0.43. ``benchmarks/guided.py`` measured these
 choices (benchmarks/RESULTS.md).
@@ -37,7 +39,7 @@ _TINY = np.finfo(np.float64).tiny
 
 #: The default strength: how much a seeded topic's pseudo-document weighs, as a share of an
 #: average topic (benchmarks/guided.py).
-DEFAULT_STRENGTH = 0.3
+DEFAULT_STRENGTH = 0.1
 
 
 def check_seeds(seed_topics, strength, k: int, n_terms: int | None, owner: str):
@@ -109,6 +111,23 @@ class Seeds:
         HT[:, :k] = HT[:, order]
         source.map_reduce(_permute_step, name, order)
 
+    def start(self, source, HT: np.ndarray, norm: str) -> None:
+        """Seeded topic z starts from the mean row of X over the documents that use z's seed
+        words, scaled to the norm (``"l2"``) or mass (``"l1"``) of the start component in its
+        place; its zeros get that component's smallest positive weight (multiplicative
+        updates cannot move a zero)."""
+        sums = source.map_reduce(_seed_rows_step, self.topics)
+        for z in range(len(self)):
+            centroid = np.asarray(sums[z], dtype=np.float64)
+            column = HT[:, z].astype(np.float64)
+            size = _size(column, norm)
+            if not centroid.any() or size == 0:
+                continue
+            centroid *= size / _size(centroid, norm)
+            positive = column[column > 0]
+            centroid[centroid == 0] = positive.min() if positive.size else 0.0
+            HT[:, z] = centroid.astype(HT.dtype)
+
     def calibrate(self, HT: np.ndarray, norm: str) -> None:
         """c_z from the start H: the pseudo-document's norm (``"l2"``) or mass (``"l1"``) over
         that of h_z."""
@@ -169,6 +188,22 @@ class Seeds:
         return self.weight * sum(
             float(values @ np.log(np.maximum(phiT[terms, z].astype(np.float64), _TINY)))
             for z, (terms, values) in enumerate(zip(self.topics, self.values)))
+
+
+def _size(v: np.ndarray, norm: str) -> float:
+    return float(np.linalg.norm(v) if norm == "l2" else v.sum())
+
+
+def _seed_rows_step(ctx, X, topics):
+    """Per seeded topic, the sum of the block's rows of X that hold any of its seed terms
+    (float64, n_terms each)."""
+    sums = np.zeros((len(topics), X.shape[1]))
+    for z, terms in enumerate(topics):
+        hit = np.isin(X.indices, terms)
+        rows = np.unique(np.searchsorted(X.indptr, np.flatnonzero(hit), side="right") - 1)
+        if rows.size:
+            sums[z] = np.asarray(X[rows].sum(axis=0), dtype=np.float64).ravel()
+    return sums
 
 
 def _permute_step(ctx, X, name, order):

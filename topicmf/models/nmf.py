@@ -87,6 +87,7 @@ class NMF(LatentFactorModel):
                         else source.map_reduce(_data_sum) / source.n_docs)
                 seeds = Seeds.for_fit(seeds, self.seed_strength, k, source.n_docs, size)
                 seeds.arrange(source, HT, k)
+                seeds.start(source, HT, "l2" if frobenius else "l1")
                 seeds.calibrate(HT, "l2" if frobenius else "l1")
             sweep = (partial(_frobenius_sweep, source, engine=engine, constant=constant,
                              seeds=seeds)

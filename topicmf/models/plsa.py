@@ -133,6 +133,7 @@ class PLSA(LatentFactorModel):
                 size = n_tokens / source.n_docs * (1.0 - self.background)
                 seeds = Seeds.for_fit(seeds, self.seed_strength, k, source.n_docs, size)
                 seeds.arrange(source, phiT, k)
+                seeds.start(source, phiT, "l1")
             _kernels.normalize_rows(phiT.T)
             source.map_reduce(_start_rows_step)
             offset = self._offset(source.dtype)

@@ -23,9 +23,8 @@ seeded topics' places; then each seeded topic's start is replaced by the mean of
 documents that use its words. Without that replacement a seeded topic was often an unrelated
 start component with the seed words added on top: on THUCNews headlines the topic named
 "stocks" matched the stocks class with F1 0.25, against 0.53 with it. Only the seed words'
-entries are pulled: a
-penalty on the whole row (towards a row of seed words only) squeezed the topic down to its
-seed words, and its documents' F1 fell to 0.08-0.43. ``benchmarks/guided.py`` measured these
+entries are pulled: a penalty on the whole row (towards a row of seed words only) squeezed
+the topic down to its seed words, and its documents' F1 fell to 0.08-0.43. ``benchmarks/guided.py`` measured these
 choices (benchmarks/RESULTS.md).
 """
 
@@ -64,10 +63,14 @@ def check_seeds(seed_topics, strength, k: int, n_terms: int | None, owner: str):
         if terms.size == 0:
             raise InvalidParameterError(
                 f"A seeded topic of {owner} has no seed term; give each at least one.")
-        if terms[0] < 0 or (n_terms is not None and terms[-1] >= n_terms):
+        if terms[0] < 0:
             raise InvalidParameterError(
-                f"Seed term index {int(terms[-1] if terms[0] >= 0 else terms[0])} is outside "
-                f"the vocabulary of {n_terms} terms in {owner}.")
+                f"Seed term index {int(terms[0])} of {owner} is negative; term indices count "
+                f"from 0.")
+        if n_terms is not None and terms[-1] >= n_terms:
+            raise InvalidParameterError(
+                f"Seed term index {int(terms[-1])} is outside the vocabulary of {n_terms} "
+                f"terms in {owner}.")
     return topics or None
 
 

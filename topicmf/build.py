@@ -12,13 +12,17 @@ Two passes, with the same vocabulary, counts and TF-IDF as ``prepare(load_corpus
    back and written as shards of ``shard_docs`` documents, counts and TF-IDF. Documents with
    no term left are left out and named in a warning.
 
+Dates are read as :func:`topicmf.load_corpus` reads them (``date_column``, a column named
+"date", or a date in a file name), one warning counting those that are no date, and each
+shard keeps its documents' dates when the corpus has any.
+
 Memory: bounded are the texts (a chunk of up to 500 documents per worker, at most two chunks
 per worker in flight) and pass 2 (one shard, plus one block of the spill). What grows is the
 token table (each distinct token with its document frequency and total count: it grows with
 the vocabulary before pruning, not with the number of documents), the set of document ids when
 they come from a column (to check they are unique), and for a folder the list of its files.
-Disk: the spill, about 8 bytes for each distinct token of each document plus the ids, beside
-the output until the build ends.
+Disk: the spill, about 8 bytes for each distinct token of each document plus the ids and
+dates, beside the output until the build ends.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ import scipy.sparse as sp
 
 from . import tokenize as _tokenize
 from ._validation import check_int
-from .corpus import MAX_DOC_CHARS, MAX_UNPACKED_RATIO, stream_corpus
+from .corpus import MAX_DOC_CHARS, MAX_UNPACKED_RATIO, DateReader, stream_corpus
 from .errors import InvalidParameterError, OutputError, TopicmfWarning, VocabularyError
 from .shards import ShardSet, new_manifest, staged_folder, write_manifest, write_shard
 from .vectorize import (Vocabulary, _check_df, count_tokens, keep_columns, prune_terms,
@@ -52,7 +56,7 @@ _SHOWN = 20  # excluded documents named in the manifest
 
 def build_matrix(path, out, *, shard_docs=20000, tokenizer=None, min_df=2, max_df=0.5,
                  max_terms=None, sublinear_tf=False, text_column="text", id_column=None,
-                 label_column=None, lines=False, encoding=None, n_jobs=None,
+                 label_column=None, date_column=None, lines=False, encoding=None, n_jobs=None,
                  progress=None, max_doc_chars=MAX_DOC_CHARS,
                  max_unpacked_ratio=MAX_UNPACKED_RATIO) -> ShardSet:
     """Read the corpus at ``path`` (any input of :func:`topicmf.load_corpus`) as a stream and
@@ -61,8 +65,9 @@ def build_matrix(path, out, *, shard_docs=20000, tokenizer=None, min_df=2, max_d
     The vectorizer settings are those of :func:`topicmf.vectorize.vectorize`; the reading
     settings, limits included (``max_doc_chars``, ``max_unpacked_ratio``), those of
     :func:`topicmf.load_corpus`, and they are kept in the manifest so that ``texts`` reads
-    documents again as they were built. ``n_jobs``:
-    worker processes for tokenizing (None: every CPU for a large input, from the start when
+    documents again as they were built. Dates (``date_column``, by default a column named
+    "date", or dates in a folder's file names) are read as ``load_corpus`` reads them and kept
+    in the shards (:meth:`ShardSet.dates`). ``n_jobs``: worker processes for tokenizing (None: every CPU for a large input, from the start when
     its size on disk shows it, else once 2 M characters have been read; 1: always this
     process). ``progress(stage, done, total)`` is called with stage "read" (pass 1, documents
     read; total None when unknown) and "write" (pass 2, documents written or excluded).
@@ -79,8 +84,9 @@ def build_matrix(path, out, *, shard_docs=20000, tokenizer=None, min_df=2, max_d
                                     f"bool. Got {sublinear_tf!r} instead.")
     tokenizer = tokenizer if tokenizer is not None else _tokenize.Tokenizer()
     stream = stream_corpus(path, text_column=text_column, id_column=id_column,
-                           label_column=label_column, lines=lines, encoding=encoding,
-                           max_doc_chars=max_doc_chars, max_unpacked_ratio=max_unpacked_ratio,
+                           label_column=label_column, date_column=date_column, lines=lines,
+                           encoding=encoding, max_doc_chars=max_doc_chars,
+                           max_unpacked_ratio=max_unpacked_ratio,
                            owner="build_matrix")
     out = Path(out)
     _check_output(Path(path), out)
@@ -89,8 +95,10 @@ def build_matrix(path, out, *, shard_docs=20000, tokenizer=None, min_df=2, max_d
     with staged_folder(out) as staging:
         spill = _Spill(staging / ".spill")
         start = time.perf_counter()
+        dates = DateReader()
         try:
-            tokens, n_read = _first_pass(stream, tokenizer, n_jobs, spill, report)
+            tokens, n_read = _first_pass(stream, tokenizer, n_jobs, spill, report, dates)
+            dates.add_warning(stream)
         finally:
             spill.close()
             for message in stream.warnings:
@@ -106,14 +114,15 @@ def build_matrix(path, out, *, shard_docs=20000, tokenizer=None, min_df=2, max_d
             vocabulary, tokenizer.get_config(), n_documents_read=n_read, pruned_terms=pruned,
             source={"path": str(path), "resolved": str(Path(path).resolve()),
                     "kind": stream.kind, "name": stream.name, "text_column": text_column,
-                    "id_column": id_column, "label_column": label_column, "lines": lines,
+                    "id_column": id_column, "label_column": label_column,
+                    "date_column": date_column, "lines": lines,
                     "encoding": encoding, "max_doc_chars": stream.max_doc_chars,
                     "max_unpacked_ratio": stream.max_unpacked_ratio},
             source_files=stream.files,
             skipped={"count": len(stream.skipped),
                      "first": [list(item) for item in stream.skipped[:_SHOWN]]})
         writer = _ShardWriter(staging, vocabulary, shard_docs, manifest["build"],
-                              stream.has_labels)
+                              stream.has_labels, stream.has_dates)
         _second_pass(spill, remap, writer, n_read, report)
         shutil.rmtree(spill.folder)
         if writer.written == 0:
@@ -123,6 +132,7 @@ def build_matrix(path, out, *, shard_docs=20000, tokenizer=None, min_df=2, max_d
         timings["write"] = time.perf_counter() - start
         manifest.update(
             labels=sorted(writer.label_set) if stream.has_labels else None,
+            dates=writer.date_range() if stream.has_dates else None,
             excluded={"count": writer.n_excluded, "first": writer.excluded[:_SHOWN]},
             timings_s={name: round(seconds, 3) for name, seconds in timings.items()})
         write_manifest(staging, manifest, writer.entries)
@@ -174,8 +184,8 @@ def _tokenize_and_count(texts: list[str]):
 
 
 class _Spill:
-    """Each document's token ids and counts, and its id, label and place, in files read back
-    in order by pass 2."""
+    """Each document's token ids and counts, and its id, label, place and date, in files read
+    back in order by pass 2."""
 
     def __init__(self, folder: Path):
         self.folder = folder
@@ -212,11 +222,14 @@ class _Spill:
                 handle.close()
 
 
-def _first_pass(stream, tokenizer, n_jobs, spill: _Spill, report):
+def _first_pass(stream, tokenizer, n_jobs, spill: _Spill, report, dates: DateReader):
     table = _TokenTable()
     n_read = 0
     chunks = _counted_chunks(stream, tokenizer, n_jobs, lambda: _bytes_on_disk(stream))
     for meta, (terms, indptr, columns, counts) in chunks:
+        # The date as written becomes an ISO date or "" here, so the spill holds 10 characters.
+        meta = [(doc_id, label, file, line, _iso(dates.read(doc_id, date)))
+                for doc_id, label, file, line, date in meta]
         spill.write(meta, indptr, table.add(terms, columns, counts), counts)
         n_read += len(meta)
         report("read", n_read, stream.expected)
@@ -228,13 +241,17 @@ def _chunks(stream):
     texts, meta, chars = [], [], 0
     for doc in stream:
         texts.append(doc.text)
-        meta.append((doc.doc_id, doc.label, doc.file, doc.line))
+        meta.append((doc.doc_id, doc.label, doc.file, doc.line, doc.date))
         chars += len(doc.text)
         if len(texts) >= _CHUNK_DOCS or chars >= _CHUNK_CHARS:
             yield texts, meta, chars
             texts, meta, chars = [], [], 0
     if texts:
         yield texts, meta, chars
+
+
+def _iso(date) -> str:
+    return "" if date is None else date.isoformat()
 
 
 def _counted_chunks(stream, tokenizer, n_jobs, input_bytes=None):
@@ -310,11 +327,12 @@ class _ShardWriter:
     """Collects non-empty rows and writes a shard each time ``shard_docs`` are there."""
 
     def __init__(self, folder: Path, vocabulary: Vocabulary, shard_docs: int, build: str,
-                 has_labels: bool):
+                 has_labels: bool, has_dates: bool = False):
         self.folder, self.shard_docs, self.build = folder, shard_docs, build
         self.n_terms = len(vocabulary)
         self.vocabulary = vocabulary
-        self.has_labels = has_labels
+        self.has_labels, self.has_dates = has_labels, has_dates
+        self.n_dated, self.first_date, self.last_date = 0, None, None  # ISO dates written
         self.entries: list[dict] = []
         self.written = 0
         self.excluded: list[str] = []
@@ -358,13 +376,24 @@ class _ShardWriter:
         labels = (["" if m[1] is None else m[1] for m in meta] if self.has_labels else None)
         if labels is not None:
             self.label_set.update(labels)
+        dates = [m[4] for m in meta] if self.has_dates else None
+        known = [date for date in dates or () if date]
+        if known:  # ISO dates sort in time order
+            self.n_dated += len(known)
+            self.first_date = min(known + [self.first_date or known[0]])
+            self.last_date = max(known + [self.last_date or known[0]])
         self.entries.append(write_shard(
             self.folder, len(self.entries), shard, tfidf, [m[0] for m in meta], labels,
             ([m[2] for m in meta], [m[3] for m in meta]), first_doc=self.written,
-            build=self.build))
+            build=self.build, dates=dates))
         self.written += n
         self._rows, self._columns, self._counts = [lengths[n:]], [columns[nnz:]], [counts[nnz:]]
         self._meta = self._meta[n:]
+
+    def date_range(self) -> dict:
+        """The manifest's ``dates``: how many documents written have a date, the first and
+        the last (ISO; None when none has one)."""
+        return {"n_dated": self.n_dated, "first": self.first_date, "last": self.last_date}
 
 
 def _second_pass(spill: _Spill, remap: np.ndarray, writer: _ShardWriter, n_read: int,

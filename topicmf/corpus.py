@@ -130,18 +130,40 @@ def load_corpus(path, *, text_column="text", id_column=None, label_column=None,
 def _read_dates(written: list[str | None], ids: list[str], stream: "CorpusStream") -> list:
     """The documents' dates from their text; those that are no date are left None and named
     in one warning for the caller to emit."""
-    dates, unread = [], []
-    for doc_id, text in zip(ids, written):
-        date = parse_date(text) if text and text.strip() else None
-        if date is None and text and text.strip():
-            unread.append(f"{doc_id} {text.strip()[:40]!r}")
-        dates.append(date)
-    if unread:
-        stream.warnings.append(
-            f"{stream.source}: {_count(len(unread), 'document')} left undated, their date in no "
-            f"form read (YYYY-MM-DD, YYYYMMDD, YYYY/MM/DD, YYYY-MM) or not a real day: "
-            f"{_first_few(unread)}")
+    reader = DateReader()
+    dates = [reader.read(doc_id, text) for doc_id, text in zip(ids, written)]
+    reader.add_warning(stream)
     return dates
+
+
+class DateReader:
+    """Reads documents' dates as written (``SourceDocument.date``), one at a time, as
+    :func:`load_corpus` does: a date in no form read, or not a real day, is None, and those
+    are counted (the first few kept by name) for one warning."""
+
+    def __init__(self):
+        self.n_unread = 0
+        self.first: list[str] = []  # one more than shown, so the warning knows to add "..."
+
+    def read(self, doc_id: str, written: str | None):
+        """The ``datetime.date`` that ``written`` holds, or None."""
+        text = written.strip() if written else ""
+        if not text:
+            return None
+        date = parse_date(text)
+        if date is None:
+            self.n_unread += 1
+            if len(self.first) <= _SHOWN:
+                self.first.append(f"{doc_id} {text[:40]!r}")
+        return date
+
+    def add_warning(self, stream: "CorpusStream") -> None:
+        """Add the warning about the dates not read, if any, to ``stream.warnings``."""
+        if self.n_unread:
+            stream.warnings.append(
+                f"{stream.source}: {_count(self.n_unread, 'document')} left undated, their date "
+                f"in no form read (YYYY-MM-DD, YYYYMMDD, YYYY/MM/DD, YYYY-MM) or not a real "
+                f"day: {_first_few(self.first)}")
 
 
 def stream_corpus(path, *, text_column="text", id_column=None, label_column=None,

@@ -5,7 +5,8 @@ fit in memory, fitted one shard at a time, in memory, or on a Dask cluster.
     results[0].topics
 
 The results answer the same questions as an in-memory :class:`topicmf.pipeline.TopicResult`
-(topics, shares, document weights, ids, labels, texts of the documents a report shows), but
+(topics, shares, document weights, ids, labels, dates, texts of the documents a report
+shows), but
 read documents from the shards and their source files only when asked, a shard at a time.
 Nothing here prints or exits.
 """
@@ -102,6 +103,11 @@ class ShardTopicResult(TopicResult):
         if not self.shards.manifest.get("labels"):
             return None
         return [label for i in range(self.shards.n_shards) for label in self.shards.labels(i)]
+
+    def fitted_dates(self) -> list | None:
+        if self.shards.manifest.get("dates") is None:  # no dates, or built before shards had them
+            return None
+        return [date for i in range(self.shards.n_shards) for date in self.shards.dates(i)]
 
     def fitted_ids(self, rows) -> list[str]:
         rows = np.asarray(rows, dtype=np.int64).ravel()

@@ -4,16 +4,21 @@
 
     manifest.json      format and version; documents, terms and non-zeros; the terms in order,
                        their idf and the vectorizer and tokenizer settings; the source, its
-                       files, labels, skipped files and excluded documents; and for each shard
-                       its file, documents, non-zeros, first document, size and SHA-256
+                       files, labels, dates (None, or how many documents are dated and the
+                       first and last date), skipped files and excluded documents; and for
+                       each shard its file, documents, non-zeros, first document, size and
+                       SHA-256
     shard-00000.npz    the documents [0, n0): np.savez, uncompressed, no object arrays
     shard-00001.npz    the documents [n0, n0 + n1) ...
 
 Each shard holds ``indptr`` (int64), ``indices`` (int32, sorted within each row), ``counts``
 (int32) and ``tfidf`` (float32) of its rows, ``doc_ids`` and ``labels`` (str; no ``labels``
-when the corpus has none), ``source_file`` (index into the manifest's ``source_files``) and
-``source_line`` (the line a document starts on in that file), ``shape`` (its documents, all
-the terms) and ``build`` (the id of the build that wrote it, also in the manifest).
+when the corpus has none), ``dates`` (str, ISO ``YYYY-MM-DD`` or "" for a document without
+one; only when the corpus has dates: then the manifest's ``dates`` is not None),
+``source_file`` (index into the manifest's ``source_files``) and ``source_line`` (the line a
+document starts on in that file), ``shape`` (its documents, all the terms) and ``build`` (the
+id of the build that wrote it, also in the manifest). A folder built before shards kept
+dates has none: it reads as a corpus without dates.
 
     shards = ShardSet.open("shards/")            # checks every shard's size and SHA-256
     for i in range(shards.n_shards):
@@ -27,6 +32,7 @@ does not match its shards, is a ShardError naming the file and how to rebuild.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import hashlib
 import json
 import os
@@ -153,6 +159,23 @@ class ShardSet:
             return None
         return self._load(self._index(i), ("labels",))["labels"].tolist()
 
+    def dates(self, i: int) -> list | None:
+        """The dates of shard ``i``'s documents (a ``datetime.date``, or None for a document
+        without one), or None when the corpus has no dates."""
+        if self.manifest.get("dates") is None:
+            return None
+        i = self._index(i)
+        written = self._load(i, ("dates",))["dates"]
+        n_docs = self.manifest["shards"][i]["n_docs"]
+        try:
+            if written.shape != (n_docs,):
+                raise ValueError(f"{written.size} dates")
+            return [datetime.date.fromisoformat(text) if text else None
+                    for text in written.tolist()]
+        except (TypeError, ValueError) as exc:
+            raise self._fail(i, f"does not hold a date or '' for each of its {n_docs} "
+                                f"documents ({exc})") from None
+
     def column_totals(self, kind: str = "counts") -> np.ndarray:
         """Per-term sums over all documents (float64), in one pass over the shards."""
         totals = np.zeros(self.n_terms)
@@ -188,7 +211,8 @@ class ShardSet:
         try:
             stream = stream_corpus(source["resolved"], text_column=source["text_column"],
                                    id_column=source["id_column"],
-                                   label_column=source["label_column"], lines=source["lines"],
+                                   label_column=source["label_column"],
+                                   date_column=source.get("date_column"), lines=source["lines"],
                                    encoding=source["encoding"],
                                    # A manifest from before these limits names none.
                                    max_doc_chars=source.get("max_doc_chars", MAX_DOC_CHARS),
@@ -297,6 +321,8 @@ def _manifest_problem(manifest: dict) -> str | None:
     for key, kind in _MANIFEST_KEYS.items():
         if not isinstance(manifest.get(key), kind) or isinstance(manifest.get(key), bool):
             return f"'{key}' is missing or not a {kind.__name__}"
+    if not isinstance(manifest.get("dates"), (dict, type(None))):
+        return "'dates' is neither null nor an object"
     n_terms = manifest["n_terms"]
     if len(manifest["terms"]) != n_terms or len(manifest["idf"]) != n_terms:
         return (f"n_terms is {n_terms} but it lists {len(manifest['terms'])} terms and "
@@ -320,12 +346,13 @@ def _manifest_problem(manifest: dict) -> str | None:
 # ---------------------------------------------------------------------------- writing
 
 def write_shard(folder, index: int, counts_csr, tfidf_csr, doc_ids, labels, sources, *,
-                first_doc: int = 0, build: str = "") -> dict:
+                first_doc: int = 0, build: str = "", dates=None) -> dict:
     """Write shard ``index`` into ``folder`` and return its manifest entry.
 
     ``counts_csr`` and ``tfidf_csr`` are the shard's rows (same sparsity pattern, every term
     as a column); ``labels`` is None for a corpus without labels; ``sources`` is None or a pair
-    (source_file, source_line) of arrays, one entry a document.
+    (source_file, source_line) of arrays, one entry a document; ``dates`` is None for a corpus
+    without dates, else an ISO date (``YYYY-MM-DD``) or "" for each document.
     """
     counts = sp.csr_array(counts_csr)
     tfidf = sp.csr_array(tfidf_csr)
@@ -346,10 +373,12 @@ def write_shard(folder, index: int, counts_csr, tfidf_csr, doc_ids, labels, sour
     }
     if labels is not None:
         arrays["labels"] = np.asarray(list(labels), dtype=str)
+    if dates is not None:
+        arrays["dates"] = np.asarray(list(dates), dtype=str)
     if sources is not None:
         arrays["source_file"] = np.asarray(sources[0], dtype=np.int32)
         arrays["source_line"] = np.asarray(sources[1], dtype=np.int64)
-    for name in ("doc_ids", "labels", "source_file", "source_line"):
+    for name in ("doc_ids", "labels", "dates", "source_file", "source_line"):
         if name in arrays and arrays[name].shape != (n_docs,):
             raise ValueError(f"{name} of a shard needs one entry a document ({n_docs}); got "
                              f"{arrays[name].shape}")
@@ -375,7 +404,8 @@ def new_manifest(vocabulary: Vocabulary, tokenizer_config: dict, **fields) -> di
             "idf": [float(value) for value in vocabulary.idf],
             "vectorizer": dict(vocabulary.settings), "tokenizer": tokenizer_config,
             "source": None, "source_files": [], "skipped": {"count": 0, "first": []},
-            "labels": None, "excluded": {"count": 0, "first": []}, "shards": [], **fields}
+            "labels": None, "dates": None, "excluded": {"count": 0, "first": []},
+            "shards": [], **fields}
 
 
 def write_manifest(folder, manifest: dict, shards: list[dict]) -> None:

@@ -21,6 +21,7 @@ __all__ = ["TopicsOverTime", "topics_over_time", "dated_table", "choose_period",
 PERIODS = ("day", "week", "month", "year")
 #: The longest span (last date - first date, in days) drawn by day, week and month.
 SPAN_DAYS = {"day": 60, "week": 366, "month": 3653}
+_CHUNK_ROWS = 65536  # documents' weights read at a time
 
 
 @dataclass
@@ -72,14 +73,18 @@ def topics_over_time(result, period: str | None = None) -> TopicsOverTime:
             "(YYYY-MM-DD, YYYYMMDD, YYYY/MM/DD, YYYY-MM).")
     known = [date for date in dates if date is not None]
     period = period or choose_period(min(known), max(known))
-    weights = np.asarray(result.doc_weights[np.flatnonzero(dated)], dtype=np.float64)
     measure = "mean weight" if result.model.doc_weights_kind == "mixture" else "dominant topic"
-    vectors = _document_vectors(weights, measure)
     labels = [period_label(date, period) for date in known]
     periods, codes = np.unique(np.asarray(labels, dtype=str), return_inverse=True)
+    codes = codes.ravel()
     counts = np.bincount(codes, minlength=len(periods))
-    sums = np.zeros((len(periods), weights.shape[1]))
-    np.add.at(sums, codes.ravel(), vectors)
+    sums = np.zeros((len(periods), result.doc_weights.shape[1]))
+    rows = np.flatnonzero(dated)
+    # A chunk of rows at a time: the weights of a run from shards are read from disk.
+    for start in range(0, len(rows), _CHUNK_ROWS):
+        chunk = slice(start, start + _CHUNK_ROWS)
+        weights = np.asarray(result.doc_weights[rows[chunk]], dtype=np.float64)
+        np.add.at(sums, codes[chunk], _document_vectors(weights, measure))
     return TopicsOverTime(period=period, periods=periods.tolist(),
                           shares=sums / counts[:, None], counts=counts, measure=measure,
                           n_undated=int((~dated).sum()))

@@ -68,19 +68,17 @@ def common_options() -> argparse.ArgumentParser:
     return common
 
 
-def add_reading_options(parser, *, limit: bool = True, dates: bool = True):
-    """The options that say how to read a corpus (columns, lines, encoding, limit; the
-    column of dates unless ``dates`` is False)."""
+def add_reading_options(parser, *, limit: bool = True):
+    """The options that say how to read a corpus (columns, dates, lines, encoding, limit)."""
     group = parser.add_argument_group("reading the corpus")
     group.add_argument("--text-column", default="text", metavar="NAME",
                        help="csv/jsonl column holding the text (default: text)")
     group.add_argument("--id-column", metavar="NAME", help="csv/jsonl column with document ids")
     group.add_argument("--label-column", metavar="NAME",
                        help="csv/jsonl column with labels (default: 'label' if present)")
-    if dates:
-        group.add_argument("--date-column", metavar="NAME",
-                           help="csv/jsonl column with dates (default: 'date' if present; a "
-                                "folder's dates come from its file names)")
+    group.add_argument("--date-column", metavar="NAME",
+                       help="csv/jsonl column with dates (default: 'date' if present; a "
+                            "folder's dates come from its file names)")
     group.add_argument("--lines", action="store_true",
                        help="read .txt files as one document per line")
     group.add_argument("--encoding", metavar="NAME",
@@ -158,7 +156,7 @@ def load(args, progress=None):
         raise InvalidParameterError(f"--limit must be at least 1; got {args.limit}.")
     return load_corpus(args.path, text_column=args.text_column, id_column=args.id_column,
                        label_column=args.label_column,
-                       date_column=getattr(args, "date_column", None), lines=args.lines,
+                       date_column=args.date_column, lines=args.lines,
                        encoding=args.encoding, limit=getattr(args, "limit", None),
                        max_doc_chars=args.max_doc_chars,
                        max_unpacked_ratio=args.max_unpacked_ratio,

@@ -32,7 +32,7 @@ def add_parser(commands, common) -> None:
     parser.add_argument("--jobs", type=int, metavar="N",
                         help="tokenizing processes (default: every CPU once the corpus passes "
                              "2 M characters)")
-    add_reading_options(parser, limit=False, dates=False)
+    add_reading_options(parser, limit=False)
     parser.set_defaults(run=run)
 
 
@@ -54,7 +54,8 @@ def run(args) -> int:
             args.path, args.out, shard_docs=args.shard_docs, tokenizer=tokenizer(args),
             min_df=args.min_df, max_df=args.max_df, max_terms=args.max_terms,
             sublinear_tf=args.sublinear_tf, text_column=args.text_column,
-            id_column=args.id_column, label_column=args.label_column, lines=args.lines,
+            id_column=args.id_column, label_column=args.label_column,
+            date_column=args.date_column, lines=args.lines,
             encoding=args.encoding, n_jobs=args.jobs, progress=report,
             max_doc_chars=args.max_doc_chars, max_unpacked_ratio=args.max_unpacked_ratio)
     summary = _summary(shards, time.perf_counter() - start)
@@ -77,6 +78,7 @@ def _summary(shards, seconds: float) -> dict:
         "n_terms": shards.n_terms, "nnz": shards.nnz, "n_shards": shards.n_shards,
         "shard_docs": max(stop - start for start, stop in shards.row_ranges),
         "bytes": size, "seconds": round(seconds, 2), "labels": manifest["labels"],
+        "dates": manifest["dates"],
         "vectorizer": manifest["vectorizer"], "tokenizer": manifest["tokenizer"],
         "timings_s": manifest.get("timings_s", {})}
 
@@ -86,11 +88,15 @@ def _describe(s: dict) -> str:
                 if s["n_excluded"] else "")
     skipped = f"; {s['n_skipped_files']:,} files skipped" if s["n_skipped_files"] else ""
     labels = f", {len(s['labels'])} labels" if s["labels"] else ""
+    dates = s["dates"] or {}
+    dated = (f", {dates['n_dated']:,} dated from {dates['first']} to {dates['last']}"
+             if dates.get("n_dated") else "")
     shards = "1 shard" if s["n_shards"] == 1 else \
         f"{s['n_shards']:,} shards of up to {s['shard_docs']:,} documents"
     return (f"{s['name']}: {s['n_documents_read']:,} documents read, {s['n_docs']:,} in the "
-            f"shards{excluded}{labels}{skipped}; {s['n_terms']:,} terms, {s['nnz']:,} non-zeros "
-            f"in {shards}, {_size(s['bytes'])} on disk; {s['seconds']:.1f} s.\n"
+            f"shards{excluded}{labels}{dated}{skipped}; {s['n_terms']:,} terms, "
+            f"{s['nnz']:,} non-zeros in {shards}, {_size(s['bytes'])} on disk; "
+            f"{s['seconds']:.1f} s.\n"
             f"Shards: {s['folder']}")
 
 

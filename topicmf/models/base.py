@@ -232,6 +232,36 @@ class LatentFactorModel(EstimatorMixin):
         self._warn_not_converged(f"{type(self).__name__}.fit")
         return state, history
 
+    def _best_of_restarts(self, source, fit_once, *, maximize: bool = False):
+        """Fit ``n_init`` times and keep the fit of the best objective: the first from
+        ``init``, the others from random starts (drawn in turn from the one random state, so
+        the whole is deterministic). ``fit_once(init)`` returns (state, history, width) and
+        leaves its document-side array in ``source`` as "W" (``width`` columns); the best one
+        is left there as "W". ``restart_objectives_`` holds each fit's last objective."""
+        n_init = _validation.check_int(self.n_init, "n_init", low=1, high=100,
+                                       owner=type(self).__name__)
+        best = None
+        objectives = []
+        for restart in range(n_init):
+            state, history, width = fit_once(self.init if restart == 0 else "random")
+            value = history[-1]
+            objectives.append(float(value))
+            if n_init == 1:
+                best = (state, history)
+                break
+            if best is None or (value > best[1][-1] if maximize else value < best[1][-1]):
+                best = (state.copy(), history)
+                if restart == 0:
+                    source.allocate("W_best", width, source.dtype, fill=None)
+                source.map_reduce(_copy_step, "W", "W_best")
+            source.release("W")
+        if n_init > 1:
+            source.allocate("W", width, source.dtype, fill=None)
+            source.map_reduce(_copy_step, "W_best", "W")
+            source.release("W_best")
+        self.restart_objectives_ = objectives
+        return best
+
     def _fold_in(self, X, W, step, *, maximize: bool = False) -> np.ndarray:
         """Update the rows of ``W`` with ``step`` until each row's own objective settles.
 
@@ -397,6 +427,10 @@ class LatentFactorModel(EstimatorMixin):
                 f"The saved {type(self).__name__} arrays have inconsistent shapes or "
                 "non-finite values; fit and save the model again."
             )
+
+
+def _copy_step(ctx, X, name, target):
+    ctx.local[target][...] = ctx.local[name]
 
 
 def _plain_csr(X) -> bool:

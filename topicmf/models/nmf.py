@@ -28,6 +28,9 @@ class NMF(LatentFactorModel):
     The loss is 0.5 * ||X - W H||_F^2 (``beta_loss="frobenius"``) or the generalized
     Kullback-Leibler divergence D(X || W H); it never rises from one iteration to the next.
 
+    ``n_init`` fits from different starts (the first from ``init``, the others random) keep
+    the one of lowest loss; ``restart_objectives_`` lists each one's.
+
     ``seed_topics`` (guided topics): a list of lists of term indices; topic z is pulled
     towards the terms of list z, with ``seed_strength`` (see :mod:`topicmf.models._seeds`),
     and the loss then includes the seeds' penalty.
@@ -45,7 +48,7 @@ class NMF(LatentFactorModel):
 
     def __init__(self, n_topics=10, *, beta_loss="frobenius", init="nndsvda", max_iter=200,
                  tol=1e-4, random_state=None, callback=None, engine="auto", seed_topics=None,
-                 seed_strength=DEFAULT_STRENGTH):
+                 seed_strength=DEFAULT_STRENGTH, n_init=1):
         self.n_topics = n_topics
         self.beta_loss = beta_loss
         self.init = init
@@ -56,6 +59,7 @@ class NMF(LatentFactorModel):
         self.engine = engine
         self.seed_topics = seed_topics
         self.seed_strength = seed_strength
+        self.n_init = n_init
 
     def _check_params(self) -> None:
         _validation.check_int(self.n_topics, "n_topics", low=1, high=MAX_TOPICS, owner="NMF")
@@ -63,6 +67,7 @@ class NMF(LatentFactorModel):
         _validation.check_choice(self.beta_loss, "beta_loss", BETA_LOSSES, owner="NMF")
         _validation.check_choice(self.init, "init", INITS, owner="NMF")
         check_seeds(self.seed_topics, self.seed_strength, self.n_topics, None, "NMF")
+        _validation.check_int(self.n_init, "n_init", low=1, high=100, owner="NMF")
         self._check_iteration_params()
 
     def fit(self, X, y=None):
@@ -77,26 +82,34 @@ class NMF(LatentFactorModel):
             # The compiled passes get rows padded with zero columns to a width they run
             # fastest on; the zeros stay zero under the multiplicative updates.
             width = _kernels.padded_width(k, source.dtype) if engine == "numba" else k
-            seeds = check_seeds(self.seed_topics, self.seed_strength, k, source.n_terms, "NMF")
-            HT = _initialize(source, k, self.init, self._rng(), engine, width=width)
+            seed_terms = check_seeds(self.seed_topics, self.seed_strength, k, source.n_terms,
+                                     "NMF")
+            rng = self._rng()
             # The part of the loss that depends on X alone, once per fit.
             constant = source.map_reduce(_frobenius_constant if frobenius else _kl_constant_step)
-            if seeds is not None:
+            seeds = None
+            if seed_terms is not None:
                 # Pseudo-documents of the RMS norm (Frobenius) or mean mass (KL) of X's rows.
                 size = (np.sqrt(constant / source.n_docs) if frobenius
                         else source.map_reduce(_data_sum) / source.n_docs)
-                seeds = Seeds.for_fit(seeds, self.seed_strength, k, source.n_docs, size)
-                seeds.arrange(source, HT, k)
-                seeds.start(source, HT, "l2" if frobenius else "l1")
-                seeds.calibrate(HT, "l2" if frobenius else "l1")
-            sweep = (partial(_frobenius_sweep, source, engine=engine, constant=constant,
-                             seeds=seeds)
-                     if frobenius else
-                     partial(_kl_sweep, source, engine=engine, constant=constant, k=k,
-                             seeds=seeds))
-            objective = partial(_frobenius_objective if frobenius else _kl_objective, source,
-                                engine=engine, constant=constant, seeds=seeds)
-            HT, history = self._iterate(sweep, HT, objective)
+                seeds = Seeds.for_fit(seed_terms, self.seed_strength, k, source.n_docs, size)
+
+            def fit_once(init):
+                HT = _initialize(source, k, init, rng, engine, width=width)
+                if seeds is not None:
+                    seeds.arrange(source, HT, k)
+                    seeds.start(source, HT, "l2" if frobenius else "l1")
+                    seeds.calibrate(HT, "l2" if frobenius else "l1")
+                sweep = (partial(_frobenius_sweep, source, engine=engine, constant=constant,
+                                 seeds=seeds)
+                         if frobenius else
+                         partial(_kl_sweep, source, engine=engine, constant=constant, k=k,
+                                 seeds=seeds))
+                objective = partial(_frobenius_objective if frobenius else _kl_objective,
+                                    source, engine=engine, constant=constant, seeds=seeds)
+                return (*self._iterate(sweep, HT, objective), width)
+
+            HT, history = self._best_of_restarts(source, fit_once)
             W = source.gather("W", columns=k)
             source.release("W")
             HT = _kernels.shrink_columns(HT, k)

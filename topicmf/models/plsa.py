@@ -43,6 +43,9 @@ class PLSA(LatentFactorModel):
     ``engine`` picks the sparse kernels as in :class:`NMF` (``"auto"``, ``"numba"``,
     ``"numpy"``); pass float32 counts for speed.
 
+    ``n_init`` fits from different starts (the first from ``init``, the others random) keep
+    the one of highest likelihood; ``restart_objectives_`` lists each one's.
+
     ``seed_topics`` (guided topics): a list of lists of term indices; topic z gets a
     Dirichlet prior on P(w | z) that favours the terms of list z, of ``seed_strength`` times
     an average topic's tokens (see :mod:`topicmf.models._seeds`); EM then maximizes the
@@ -62,7 +65,7 @@ class PLSA(LatentFactorModel):
 
     def __init__(self, n_topics=10, *, background=0.8, init="nndsvd", max_iter=200, tol=1e-5,
                  random_state=None, callback=None, engine="auto", seed_topics=None,
-                 seed_strength=DEFAULT_STRENGTH):
+                 seed_strength=DEFAULT_STRENGTH, n_init=1):
         self.n_topics = n_topics
         self.background = background
         self.init = init
@@ -73,6 +76,7 @@ class PLSA(LatentFactorModel):
         self.engine = engine
         self.seed_topics = seed_topics
         self.seed_strength = seed_strength
+        self.n_init = n_init
 
     def _check_params(self) -> None:
         _validation.check_int(self.n_topics, "n_topics", low=1, high=MAX_TOPICS, owner="PLSA")
@@ -81,6 +85,7 @@ class PLSA(LatentFactorModel):
         _validation.check_float(self.background, "background", low=0.0, high=1.0,
                                 high_open=True, owner="PLSA")
         check_seeds(self.seed_topics, self.seed_strength, self.n_topics, None, "PLSA")
+        _validation.check_int(self.n_init, "n_init", low=1, high=100, owner="PLSA")
         self._check_iteration_params()
 
     @classmethod
@@ -120,8 +125,15 @@ class PLSA(LatentFactorModel):
         self.background_ = totals / totals.sum() if totals.sum() > 0 else totals
         n_tokens = float(totals.sum())
         del totals
-        with _kernels.quiet_blas():
-            if self.init == "nndsvd":
+        if seeds is not None:
+            # Pseudo-documents of a mean document's tokens that the topics explain.
+            size = n_tokens / source.n_docs * (1.0 - self.background)
+            seeds = Seeds.for_fit(seeds, self.seed_strength, k, source.n_docs, size)
+        offset = self._offset(source.dtype)
+        log_scale = float(np.log1p(-self.background) * n_tokens) if self.background else 0.0
+
+        def fit_once(init):
+            if init == "nndsvd":
                 phiT = nndsvd(source, k, rng, fill=True, engine=engine)
             else:
                 phiT = np.ascontiguousarray(rng.uniform(size=(k, source.shape[1]))
@@ -129,20 +141,18 @@ class PLSA(LatentFactorModel):
                 source.allocate("W", k, source.dtype)
                 source.map_reduce(_random_rows_step, "W", k, 1.0, rng.randint(2**31))
             if seeds is not None:
-                # Pseudo-documents of a mean document's tokens that the topics explain.
-                size = n_tokens / source.n_docs * (1.0 - self.background)
-                seeds = Seeds.for_fit(seeds, self.seed_strength, k, source.n_docs, size)
                 seeds.arrange(source, phiT, k)
                 seeds.start(source, phiT, "l1")
             _kernels.normalize_rows(phiT.T)
             source.map_reduce(_start_rows_step)
-            offset = self._offset(source.dtype)
-            log_scale = float(np.log1p(-self.background) * n_tokens) if self.background else 0.0
             sweep = partial(_em_sweep, source, engine=engine, offset=offset,
                             log_scale=log_scale, seeds=seeds)
             objective = partial(_log_likelihood, source, engine=engine, offset=offset,
                                 log_scale=log_scale, seeds=seeds)
-            phiT, history = self._iterate(sweep, phiT, objective, maximize=True)
+            return (*self._iterate(sweep, phiT, objective, maximize=True), k)
+
+        with _kernels.quiet_blas():
+            phiT, history = self._best_of_restarts(source, fit_once, maximize=True)
             theta = source.gather("W")
             source.release("W")
         # P(w | z)^T is kept as it was fitted (terms x topics): components_ is its transpose.

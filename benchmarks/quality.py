@@ -50,13 +50,20 @@ CASES = {"20ng": ("20newsgroups_bydate.jsonl.gz", None, "filename"),
          "news6": ("chinese_news_6cat_zh.jsonl.gz", None, None)}
 
 
-def models(k, skip_slow):
+def models(k, skip_slow, n_init=1):
     from sklearn.decomposition import NMF as SkNMF
     from sklearn.decomposition import LatentDirichletAllocation
 
     default = MODELS[DEFAULTS["model"]]
     table = {
         "topicmf default": (default.input_kind, lambda seed: default(k, random_state=seed)),
+        **({} if n_init == 1 else {
+            f"topicmf NMF, n_init {n_init}": ("tfidf", lambda seed: NMF(
+                k, random_state=seed, n_init=n_init)),
+            f"topicmf NMF-KL, n_init {n_init}": ("tfidf", lambda seed: NMF(
+                k, beta_loss="kullback-leibler", random_state=seed, n_init=n_init)),
+            f"topicmf PLSA, n_init {n_init}": ("counts", lambda seed: PLSA(
+                k, random_state=seed, n_init=n_init))}),
         "topicmf LSA": ("tfidf", lambda seed: LSA(k, random_state=seed)),
         "topicmf NMF": ("tfidf", lambda seed: NMF(k, random_state=seed)),
         "topicmf NMF-KL": ("tfidf", lambda seed: NMF(k, beta_loss="kullback-leibler",
@@ -134,7 +141,8 @@ def read_case(name) -> Corpus:
                   labels=[r["label"] for r in rows], name=name, source=str(CORPORA / filename))
 
 
-def run_case(name, skip_slow, tokens="topicmf", min_df=2, max_df=0.5, seeds=5, k_factor=1):
+def run_case(name, skip_slow, tokens="topicmf", min_df=2, max_df=0.5, seeds=5, k_factor=1,
+             n_init=1):
     corpus = read_case(name)
     k = len(set(corpus.labels)) * k_factor
     started = time.perf_counter()
@@ -146,7 +154,7 @@ def run_case(name, skip_slow, tokens="topicmf", min_df=2, max_df=0.5, seeds=5, k
     print(f"{name}: {dtm.n_docs} documents, {dtm.n_terms} terms, K={k} "
           f"(prepared in {time.perf_counter() - started:.1f} s)", file=sys.stderr)
     fits = {}
-    for label, (kind, make) in models(k, skip_slow).items():
+    for label, (kind, make) in models(k, skip_slow, n_init).items():
         fits[label] = []
         for seed in range(seeds):
             estimator = make(seed)
@@ -194,11 +202,13 @@ def main(argv=None):
     parser.add_argument("--max-df", type=float, default=0.5)
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--k-factor", type=int, default=1, help="K = classes x this")
+    parser.add_argument("--n-init", type=int, default=1,
+                        help="also topicmf's NMF, NMF-KL and PLSA with this many restarts")
     args = parser.parse_args(argv)
     min_df = int(args.min_df) if args.min_df >= 1 else args.min_df
     for name in [args.only] if args.only else list(CASES):
         k, dtm, rows = run_case(name, args.skip_slow, args.tokens, min_df, args.max_df,
-                                args.seeds, args.k_factor)
+                                args.seeds, args.k_factor, args.n_init)
         print(f"\n{name}: {dtm.n_docs} documents, {dtm.n_terms} terms, K = {k}, "
               f"{args.seeds} seeds ({args.tokens} tokens, min_df {min_df:g}, "
               f"max_df {args.max_df:g}); mean ± sd over the seeds\n")

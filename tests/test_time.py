@@ -175,6 +175,7 @@ def test_a_run_without_dates_has_no_time_outputs(two_topic_folder, tmp_path):
     result = analyze(load_corpus(two_topic_folder), n_topics=2)
     write_outputs(result, tmp_path / "out")
     assert not (tmp_path / "out" / "topics_over_time.csv").exists()
+    assert not (tmp_path / "out" / "topic_evolution.csv").exists()
     assert "time" not in json.loads((tmp_path / "out" / "topics.json").read_text())["summary"]
     assert 'data-section="time"' not in (tmp_path / "out" / "index.html").read_text()
     assert "time" not in report_data(result)
@@ -230,3 +231,56 @@ def test_chinese_news_by_month(tmp_path):
     write_outputs(result, tmp_path / "out", period="month")
     page = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
     assert page.count('data-section="time"') == 1 and "2022-10" in page
+
+
+# ---------------------------------------------------------------------------- topic evolution
+
+def evolving_rows():
+    """Finance stories all year, whose word for the instrument changes on 1 March (dividend,
+    then bonds), and politics stories all year."""
+    rng = np.random.RandomState(3)
+    finance = "market investors earnings shares rally index".split()
+    politics = "election voters senate ballot campaign parliament".split()
+    rows = []
+    for i in range(80):
+        date = datetime.date(2024, 1, 1) + datetime.timedelta(days=3 * i)
+        late = date >= SWITCH
+        words = list(rng.choice(finance, 6)) + ["bonds" if late else "dividend"] * 2
+        rows.append({"id": f"f{i}", "text": " ".join(words), "date": date.isoformat()})
+        rows.append({"id": f"p{i}", "text": " ".join(rng.choice(politics, 8)),
+                     "date": date.isoformat()})
+    return rows
+
+
+def test_topic_evolution_follows_a_word_that_changes_and_keeps_every_token(tmp_path):
+    corpus = load_corpus(write_jsonl(tmp_path / "evolving.jsonl", evolving_rows()))
+    for model in ("nmf", "plsa", "lsa"):
+        result = analyze(corpus, n_topics=2, model=model)
+        evolution = result.topic_evolution("month", n=1000)
+        assert evolution.periods[0] == "2024-01" and evolution.period == "month"
+        finance = int(np.argmax([dict(t).get("market", 0) for t in evolution.terms[0]]))
+        early, late = dict(evolution.terms[0][finance]), dict(evolution.terms[-1][finance])
+        assert early.get("dividend", 0) > 0 and "bonds" not in early, model
+        assert late.get("bonds", 0) > 0 and "dividend" not in late, model
+        # Every token of a period's documents goes to some topic, once.
+        counts = result.fitted_counts()
+        table = result.topics_over_time("month")
+        for p, label in enumerate(evolution.periods):
+            got = sum(c for topic in evolution.terms[p] for _, c in topic)
+            dates = result.fitted_dates()
+            rows = [i for i, d in enumerate(dates) if period_label(d, "month") == label]
+            assert got == pytest.approx(counts[rows].sum(), rel=1e-9)
+            assert len(rows) == table.counts[p]
+    top3 = result.topic_evolution("month", n=3)
+    assert all(len(topic) <= 3 for period in top3.terms for topic in period)
+    with pytest.raises(InvalidParameterError, match="'n'"):
+        result.topic_evolution(n=0)
+
+
+def test_a_dated_run_writes_topic_evolution_csv(dated_result, tmp_path):
+    write_outputs(dated_result, tmp_path / "out", report=False, period="month")
+    with (tmp_path / "out" / "topic_evolution.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["period", "topic", "rank", "term", "count"]
+    assert {r["period"] for r in rows} == {"2024-01", "2024-02", "2024-03", "2024-04"}
+    assert max(int(r["rank"]) for r in rows) <= 10

@@ -18,7 +18,7 @@ from . import _csv
 from .io import save_analysis, staged_output, write_counts
 from .errors import TopicmfWarning
 from .pipeline import TopicResult, topic_label
-from .timeline import dated_table
+from .timeline import dated_table, topic_evolution
 
 __all__ = ["write_outputs", "write_assignments", "topic_label", "result_summary"]
 
@@ -94,6 +94,9 @@ def _write_run(result: TopicResult, folder: Path, period: str | None) -> None:
     table = dated_table(result, period)
     if table is not None:
         _csv.write_rows(folder / "topics_over_time.csv", table.rows())
+        if result.dtm is not None:  # a run from shards would read every shard's counts again
+            _csv.write_rows(folder / "topic_evolution.csv",
+                            topic_evolution(result, table.period, 10).rows())
     save_analysis(result.analysis, folder / "model")
     if result.dtm is not None:  # a run from shards has its counts in the shard folder
         write_counts(result.dtm.counts, folder / "model")

@@ -234,6 +234,12 @@ class TopicResult:
         from .timeline import topics_over_time
         return topics_over_time(self, period)
 
+    def topic_evolution(self, period: str | None = None, n: int = 10):
+        """Each topic's top ``n`` terms in each period, as a
+        :class:`topicmf.timeline.TopicEvolution`; see :func:`topicmf.timeline.topic_evolution`."""
+        from .timeline import topic_evolution
+        return topic_evolution(self, period, n)
+
     def search(self, query: str, n: int = 10) -> list[dict]:
         """The ``n`` documents closest to ``query`` by topic (see :func:`topicmf.search.search`)."""
         from .search import search

@@ -15,8 +15,8 @@ import numpy as np
 from ._validation import check_choice
 from .errors import InvalidParameterError
 
-__all__ = ["TopicsOverTime", "topics_over_time", "dated_table", "choose_period", "period_label",
-           "PERIODS"]
+__all__ = ["TopicsOverTime", "TopicEvolution", "topics_over_time", "topic_evolution",
+           "dated_table", "choose_period", "period_label", "PERIODS"]
 
 PERIODS = ("day", "week", "month", "year")
 #: The longest span (last date - first date, in days) drawn by day, week and month.
@@ -59,8 +59,111 @@ def topics_over_time(result, period: str | None = None) -> TopicsOverTime:
     date to the last: up to 60 days by day, up to a year (366 days) by week, up to ten years
     (3,653 days) by month, longer by year. Only fitted documents with a date count.
     """
+    period, periods, codes, rows, n_undated = _periods(result, period, "topics_over_time")
+    measure = _measure(result)
+    counts = np.bincount(codes, minlength=len(periods))
+    sums = np.zeros((len(periods), result.doc_weights.shape[1]))
+    # A chunk of rows at a time: the weights of a run from shards are read from disk.
+    for start in range(0, len(rows), _CHUNK_ROWS):
+        chunk = slice(start, start + _CHUNK_ROWS)
+        weights = np.asarray(result.doc_weights[rows[chunk]], dtype=np.float64)
+        np.add.at(sums, codes[chunk], _document_vectors(weights, measure))
+    return TopicsOverTime(period=period, periods=periods.tolist(),
+                          shares=sums / counts[:, None], counts=counts, measure=measure,
+                          n_undated=n_undated)
+
+
+@dataclass
+class TopicEvolution:
+    """Each topic's top terms in each period: ``terms[p][k]`` is a list of (term, count)
+    for period ``periods[p]`` and topic k, the counts being the tokens of that period's
+    documents that the topic explains (see :func:`topic_evolution`)."""
+
+    period: str
+    periods: list[str]
+    terms: list[list[list[tuple[str, float]]]]
+
+    def rows(self) -> list[dict]:
+        """One dict per (period, topic, rank): ``period``, ``topic``, ``rank`` (from 1),
+        ``term``, ``count`` (for a CSV)."""
+        return [{"period": label, "topic": k, "rank": rank, "term": term,
+                 "count": float(f"{count:.6g}")}
+                for label, topics in zip(self.periods, self.terms)
+                for k, top in enumerate(topics)
+                for rank, (term, count) in enumerate(top, start=1)]
+
+
+def topic_evolution(result, period: str | None = None, n: int = 10) -> TopicEvolution:
+    """The ``n`` top terms of each topic in each period (``period`` as in
+    :func:`topics_over_time`): each token of a period's documents is shared among the topics
+    in proportion to document weight times topic weight (the E step of PLSA: token w of
+    document d goes to topic z by theta_dz phi_zw / sum_z' theta_dz' phi_z'w, with phi the
+    topics' term weights scaled to sum to 1), and a topic's terms in the period are ranked by
+    the tokens it gets. For LSA, whose weights are signed, a document's tokens go to its
+    dominant topic. Counts are read a chunk of documents at a time; no documents x terms x
+    topics array is made."""
+    from ._validation import check_int
+
+    n = check_int(n, "n", low=1, high=1000, owner="topic_evolution")
+    period, periods, codes, rows, _ = _periods(result, period, "topic_evolution")
+    measure = _measure(result)
+    counts = result.fitted_counts().tocsr()
+    k = result.doc_weights.shape[1]
+    if measure == "mean weight":
+        phi = np.abs(np.asarray(result.model.components_, dtype=np.float64))
+        totals = phi.sum(axis=1, keepdims=True)
+        phi = np.divide(phi, totals, out=np.zeros_like(phi), where=totals > 0)
+    else:
+        phi = np.ones((k, counts.shape[1]))
+    phiT = np.ascontiguousarray(phi.T)
+    terms = result.analysis.vocabulary.terms
+    found = []
+    for p in range(len(periods)):
+        members = rows[codes == p]
+        total = np.zeros((counts.shape[1], k))
+        for start in range(0, len(members), _CHUNK_ROWS):
+            chunk = members[start:start + _CHUNK_ROWS]
+            weights = _document_vectors(np.asarray(result.doc_weights[chunk], dtype=np.float64),
+                                        measure)
+            total += _attribute(counts[chunk].tocoo(), weights, phiT)
+        found.append([[(str(terms[i]), float(total[i, z])) for i in _top(total[:, z], n)]
+                      for z in range(k)])
+    return TopicEvolution(period=period, periods=periods.tolist(), terms=found)
+
+
+#: Stored entries of X handled at once by :func:`_attribute` (its temporaries are this x K).
+_CHUNK_ENTRIES = 1 << 18
+
+
+def _attribute(X, weights: np.ndarray, phiT: np.ndarray) -> np.ndarray:
+    """terms x topics: the tokens of the documents ``X`` (COO counts) shared among the topics
+    by weights[d, z] * phiT[w, z], normalized over z for each (d, w)."""
+    out = np.zeros(phiT.shape)
+    for start in range(0, X.nnz, _CHUNK_ENTRIES):
+        part = slice(start, start + _CHUNK_ENTRIES)
+        d, w, x = X.row[part], X.col[part], X.data[part].astype(np.float64)
+        share = weights[d] * phiT[w]
+        sums = share.sum(axis=1, keepdims=True)
+        share = np.divide(share * x[:, None], sums, out=np.zeros_like(share), where=sums > 0)
+        np.add.at(out, w, share)
+    return out
+
+
+def _top(values: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the ``n`` largest positive values, largest first, ties by lower index."""
+    from .search import _top as top
+    return top(values, min(n, int((values > 0).sum())))
+
+
+def _measure(result) -> str:
+    return "mean weight" if result.model.doc_weights_kind == "mixture" else "dominant topic"
+
+
+def _periods(result, period, owner: str):
+    """(period, period labels, each dated fitted document's period code, their rows, the
+    number undated) for ``result``'s fitted documents."""
     if period is not None:
-        check_choice(period, "period", PERIODS, owner="topics_over_time")
+        check_choice(period, "period", PERIODS, owner=owner)
     dates = result.fitted_dates()
     if dates is None:
         raise InvalidParameterError(
@@ -73,21 +176,9 @@ def topics_over_time(result, period: str | None = None) -> TopicsOverTime:
             "(YYYY-MM-DD, YYYYMMDD, YYYY/MM/DD, YYYY-MM).")
     known = [date for date in dates if date is not None]
     period = period or choose_period(min(known), max(known))
-    measure = "mean weight" if result.model.doc_weights_kind == "mixture" else "dominant topic"
     labels = [period_label(date, period) for date in known]
     periods, codes = np.unique(np.asarray(labels, dtype=str), return_inverse=True)
-    codes = codes.ravel()
-    counts = np.bincount(codes, minlength=len(periods))
-    sums = np.zeros((len(periods), result.doc_weights.shape[1]))
-    rows = np.flatnonzero(dated)
-    # A chunk of rows at a time: the weights of a run from shards are read from disk.
-    for start in range(0, len(rows), _CHUNK_ROWS):
-        chunk = slice(start, start + _CHUNK_ROWS)
-        weights = np.asarray(result.doc_weights[rows[chunk]], dtype=np.float64)
-        np.add.at(sums, codes[chunk], _document_vectors(weights, measure))
-    return TopicsOverTime(period=period, periods=periods.tolist(),
-                          shares=sums / counts[:, None], counts=counts, measure=measure,
-                          n_undated=int((~dated).sum()))
+    return period, periods, codes.ravel(), np.flatnonzero(dated), int((~dated).sum())
 
 
 def dated_table(result, period: str | None = None) -> TopicsOverTime | None:

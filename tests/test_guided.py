@@ -186,7 +186,7 @@ def test_analyze_names_the_seeded_topics_everywhere(tmp_path):
         rows = list(csv.DictReader(handle))
     assert {r["name"] for r in rows if r["topic"] == "1"} == {"政治"}
     page = (tmp_path / "run" / "index.html").read_text(encoding="utf-8")
-    assert 'topic-label">财经<' in page
+    assert 'topic-label">财经<' in page and "seed words: 股票 投資 銀行" in page
     assert "Topic 0  (" in format_analysis(result, tmp_path) and ": 财经" in \
         format_analysis(result, tmp_path)
     # Reloaded, the names stay; merged, they join.

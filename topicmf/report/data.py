@@ -69,7 +69,8 @@ def report_data(result, *, label: str = "nmf", command=None,
         "topics": _topics(topic_term, term_freq, result.analysis.vocabulary.terms,
                           result.model.top_terms(result.analysis.vocabulary.terms, N_TERMS),
                           shares, dominant, weights, best, documents,
-                          result.analysis.topic_labels()),
+                          result.analysis.topic_labels(),
+                          _seed_words(result.analysis)),
         "heatmap": _heatmap(weights, dominant, labels, heat_rows, documents),
         "doc_map": _doc_map(weights, dominant, labels, map_rows, documents,
                             intertopic["coordinates"]),
@@ -126,8 +127,14 @@ def _term_frequencies(counts) -> np.ndarray:
     return totals / max(totals.sum(), 1.0)
 
 
+def _seed_words(analysis) -> list[list[str]]:
+    """Each topic's seed words as matched to the vocabulary ([] for a free topic)."""
+    seeds = analysis.info.get("model", {}).get("seed_words") or {}
+    return [list(seeds.get(name, [])) if name else [] for name in analysis.topic_names]
+
+
 def _topics(topic_term, term_freq, terms, top_terms, shares, dominant, weights, best,
-            documents, labels) -> list[dict]:
+            documents, labels, seed_words) -> list[dict]:
     n_docs = np.bincount(dominant, minlength=len(topic_term))
     result = []
     for k, (dist, top) in enumerate(zip(topic_term, top_terms)):
@@ -135,6 +142,7 @@ def _topics(topic_term, term_freq, terms, top_terms, shares, dominant, weights, 
         result.append({
             "topic": k,
             "label": labels[k],
+            "seed_words": seed_words[k],
             "share": round(float(shares[k]), 6),
             "n_documents": int(n_docs[k]),
             "top_terms": [[term, float(f"{w:.4g}")] for term, w in top],

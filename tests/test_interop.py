@@ -66,7 +66,7 @@ def bags_as_matrix(bags, n_terms):
 def test_topics_frame_is_the_topics_in_long_format(results):
     result = results["nmf"]
     frame = result.topics_frame()
-    assert list(frame.columns) == ["topic", "rank", "term", "weight"]
+    assert list(frame.columns) == ["topic", "rank", "term", "weight", "name"]
     assert len(frame) == 2 * result.top_n
     first = frame[frame.topic == 1].sort_values("rank")
     assert first.term.tolist() == [t for t, _ in result.topics[1]]

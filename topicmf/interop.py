@@ -111,9 +111,11 @@ def to_pyldavis(result) -> dict:
 def topics_frame(result):
     """See :meth:`topicmf.pipeline.TopicResult.topics_frame`."""
     pd = require("pandas", "topics_frame()", "pandas")
-    rows = [(k, rank, str(term), float(weight)) for k, terms in enumerate(result.topics)
+    names = result.analysis.topic_names
+    rows = [(k, rank, str(term), float(weight), names[k] or "")
+            for k, terms in enumerate(result.topics)
             for rank, (term, weight) in enumerate(terms, start=1)]
-    frame = pd.DataFrame(rows, columns=["topic", "rank", "term", "weight"])
+    frame = pd.DataFrame(rows, columns=["topic", "rank", "term", "weight", "name"])
     return frame.astype({"topic": "int64", "rank": "int64", "weight": "float64"})
 
 

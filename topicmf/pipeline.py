@@ -216,7 +216,8 @@ class TopicResult:
 
     def topics_frame(self):
         """The top terms as a pandas DataFrame, one row per (topic, rank): columns ``topic``,
-        ``rank`` (from 1), ``term``, ``weight``. Needs pandas (``topicmf[pandas]``)."""
+        ``rank`` (from 1), ``term``, ``weight``, ``name`` (a seeded topic's, else "").
+        Needs pandas (``topicmf[pandas]``)."""
         from .interop import topics_frame
         return topics_frame(self)
 

@@ -219,8 +219,13 @@ def child(row: str, cache: Path, k: int, fraction: Fraction) -> None:
     if fraction != 1:
         X = X[: int(X.shape[0] * fraction)]
     # Imports, numba compilation and lazy set-up happen on a small slice, outside the timing
-    # and the memory measurement, for every row alike.
-    run_row(row, X[: max(50, 2 * k)], k)
+    # and the memory measurement, for every row alike. The slice holds just enough non-zeros
+    # (times K) for engine="auto" to pick the compiled kernels, as the whole fit does: below
+    # SMALL_FIT_WORK it would warm the numpy ones and leave loading the compiled ones (about
+    # 0.3 s) inside the timed fit.
+    from topicmf.models._kernels import SMALL_FIT_WORK
+    rows = int(np.searchsorted(X.indptr, SMALL_FIT_WORK // k + 1)) + 1
+    run_row(row, X[: min(X.shape[0], max(50, 2 * k, rows))], k)
     before = _rss_bytes()
     _reset_peak()
     start = time.perf_counter()

@@ -101,8 +101,9 @@ def seed_terms(seed_words: dict[str, list[str]], tokenizer, terms, n_topics: int
                stacklevel: int = 3) -> tuple[list[str], list[list[int]]]:
     """(names, term indices per seeded topic) for a vocabulary ``terms``: each seed word is
     tokenized as documents are and its tokens in the vocabulary are the topic's terms, in
-    either Chinese script (a seed 台湾 finds the term 台灣, and the other way round). A word with none is a TopicmfWarning naming it; a
-    topic with none, or more seeded topics than ``n_topics``, an error."""
+    either Chinese script (a seed 台湾 finds the term 台灣, and the other way round). A word
+    with none is a TopicmfWarning naming it; a topic with none, or more seeded topics than
+    ``n_topics``, an error."""
     seed_words = check_seed_words(seed_words, n_topics)
     terms = [str(term) for term in terms]
     index: dict[str, list[int]] = {}

@@ -100,9 +100,10 @@ def topic_evolution(result, period: str | None = None, n: int = 10) -> TopicEvol
     document d goes to topic z by theta_dz phi_zw / sum_z' theta_dz' phi_z'w, with phi the
     topics' term weights scaled to sum to 1), and a topic's terms in the period are ranked by
     the tokens it gets. For LSA, whose weights are signed, a document's tokens go to its
-    dominant topic. Counts are read a chunk of documents at a time; no documents x terms x
-    topics array is made."""
+    dominant topic. The shares are made a block of documents at a time (the E step's ratios
+    at the stored entries, as PLSA's fit makes them); no documents x terms x topics array."""
     from ._validation import check_int
+    from .models import _kernels
 
     n = check_int(n, "n", low=1, high=1000, owner="topic_evolution")
     period, periods, codes, rows, _ = _periods(result, period, "topic_evolution")
@@ -117,36 +118,24 @@ def topic_evolution(result, period: str | None = None, n: int = 10) -> TopicEvol
         phi = np.ones((k, counts.shape[1]))
     phiT = np.ascontiguousarray(phi.T)
     terms = result.analysis.vocabulary.terms
+    # The documents of each period: one sort, then a slice per period.
+    order = rows[np.argsort(codes, kind="stable")]
+    bounds = np.searchsorted(np.sort(codes, kind="stable"), np.arange(len(periods) + 1))
     found = []
     for p in range(len(periods)):
-        members = rows[codes == p]
+        members = order[bounds[p]:bounds[p + 1]]
+        X = counts[members]
+        weights = _document_vectors(np.asarray(result.doc_weights[members], dtype=np.float64),
+                                    measure)
         total = np.zeros((counts.shape[1], k))
-        for start in range(0, len(members), _CHUNK_ROWS):
-            chunk = members[start:start + _CHUNK_ROWS]
-            weights = _document_vectors(np.asarray(result.doc_weights[chunk], dtype=np.float64),
-                                        measure)
-            total += _attribute(counts[chunk].tocoo(), weights, phiT)
+        for block in _kernels.row_blocks(X, k):  # temporaries of bounded size
+            R, _ = _kernels.ratio_at_nonzeros(_kernels.take_rows(X, block), weights[block],
+                                              phiT)
+            total += R.T @ weights[block]
+        total *= phiT  # token w of d to z: x_dw theta_dz phi_zw / sum_z' theta_dz' phi_z'w
         found.append([[(str(terms[i]), float(total[i, z])) for i in _top(total[:, z], n)]
                       for z in range(k)])
     return TopicEvolution(period=period, periods=periods.tolist(), terms=found)
-
-
-#: Stored entries of X handled at once by :func:`_attribute` (its temporaries are this x K).
-_CHUNK_ENTRIES = 1 << 18
-
-
-def _attribute(X, weights: np.ndarray, phiT: np.ndarray) -> np.ndarray:
-    """terms x topics: the tokens of the documents ``X`` (COO counts) shared among the topics
-    by weights[d, z] * phiT[w, z], normalized over z for each (d, w)."""
-    out = np.zeros(phiT.shape)
-    for start in range(0, X.nnz, _CHUNK_ENTRIES):
-        part = slice(start, start + _CHUNK_ENTRIES)
-        d, w, x = X.row[part], X.col[part], X.data[part].astype(np.float64)
-        share = weights[d] * phiT[w]
-        sums = share.sum(axis=1, keepdims=True)
-        share = np.divide(share * x[:, None], sums, out=np.zeros_like(share), where=sums > 0)
-        np.add.at(out, w, share)
-    return out
 
 
 def _top(values: np.ndarray, n: int) -> np.ndarray:

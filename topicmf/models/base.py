@@ -238,8 +238,7 @@ class LatentFactorModel(EstimatorMixin):
         the whole is deterministic). ``fit_once(init)`` returns (state, history, width) and
         leaves its document-side array in ``source`` as "W" (``width`` columns); the best one
         is left there as "W". ``restart_objectives_`` holds each fit's last objective."""
-        n_init = _validation.check_int(self.n_init, "n_init", low=1, high=100,
-                                       owner=type(self).__name__)
+        n_init = int(self.n_init)  # checked by _check_params
         best = None
         objectives = []
         for restart in range(n_init):

@@ -22,7 +22,7 @@ from . import evaluate
 from ._validation import check_choice, check_float, check_int
 from .corpus import Corpus
 from .errors import InvalidParameterError, TopicmfWarning, VocabularyError
-from .models import MODELS
+from .models import MODELS, VARIANTS, make_model, model_class
 from .pipeline import DEFAULTS
 from .tokenize import Tokenizer
 from .vectorize import DocTermMatrix, vectorize
@@ -30,10 +30,6 @@ from .vectorize import DocTermMatrix, vectorize
 __all__ = ["compare", "sweep", "plot_sweep", "Comparison", "SweepResult", "VARIANTS",
            "K_RULE", "parse_ks"]
 
-#: Names usable in ``models``: a model class and the parameters that make the variant.
-VARIANTS = {"lsa": ("lsa", {}), "nmf": ("nmf", {}),
-            "nmf-kl": ("nmf", {"beta_loss": "kullback-leibler"}),
-            "plsa": ("plsa", {}), "lda": ("lda", {})}
 #: Below this many stored entries, starting worker processes costs more than it saves.
 PARALLEL_NNZ = 200_000
 
@@ -144,7 +140,7 @@ def compare(corpus: Corpus, n_topics: int, models=("lsa", "nmf", "nmf-kl", "plsa
     jobs = []
     for name in models:
         jobs += _stability_jobs(name, n_topics, seeds, sample, data.dtm.n_docs)
-        if heldout > 0 and MODELS[VARIANTS[name][0]].probabilistic:
+        if heldout > 0 and model_class(name).probabilistic:
             jobs.append(_Job(name, n_topics, seeds[0], "heldout",
                              _split(data.dtm.n_docs, heldout, seeds[0])))
     done = _run_jobs(jobs, data.dtm, n_jobs)
@@ -168,7 +164,7 @@ def compare(corpus: Corpus, n_topics: int, models=("lsa", "nmf", "nmf-kl", "plsa
 
 # ---------------------------------------------------------------------------------- sweep
 
-def sweep(corpus: Corpus, ks, model: str = "nmf", *, tokenizer: Tokenizer | None = None,
+def sweep(corpus: Corpus, ks, model: str = DEFAULTS["model"], *, tokenizer: Tokenizer | None = None,
           min_df=DEFAULTS["min_df"], max_df=DEFAULTS["max_df"],
           max_terms=DEFAULTS["max_terms"], seeds=(0, 1, 2), sample: float = 0.8,
           measures=("c_npmi",), topn: int = 10, n_jobs: int | None = None) -> SweepResult:
@@ -354,10 +350,10 @@ def _fit_job(job: _Job, dtm: DocTermMatrix):
     """Fit one model; return what the metrics need and the warnings it raised."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        kind, params = VARIANTS[job.name]
+        kind = VARIANTS[job.name][0]
         X = dtm.matrix_for(MODELS[kind].input_kind)
         fit_rows = job.rows if job.rows is not None else np.arange(X.shape[0])
-        model = MODELS[kind](job.n_topics, random_state=job.seed, **params)
+        model = make_model(job.name, job.n_topics, random_state=job.seed)
         started = time.perf_counter()
         doc_topic = model.fit_transform(X[fit_rows])
         result = {"fit_s": time.perf_counter() - started, "kind": kind,

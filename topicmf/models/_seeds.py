@@ -28,8 +28,12 @@ documents that use its words. Without that replacement a seeded topic was often 
 start component with the seed words added on top: on THUCNews headlines the topic named
 "stocks" matched the stocks class with F1 0.25, against 0.53 with it. Only the seed words'
 entries are pulled: a penalty on the whole row (towards a row of seed words only) squeezed
-the topic down to its seed words, and its documents' F1 fell to 0.08-0.43. ``benchmarks/guided.py`` measured these
-choices (benchmarks/RESULTS.md).
+the topic down to its seed words, and its documents' F1 fell to 0.08-0.43. KL-NMF keeps its
+matched start components: there the documents' mean helped well-chosen words (THUCNews, the
+three most class-typical words a class: seeded classes +0.10 against +0.02) but vague ones
+(金融 经济 投资, 政治 领导 国家) made the seeded topics broad and the unseeded classes lost 0.11 F1,
+against 0.001 without it. ``benchmarks/guided.py`` measured these choices
+(benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -120,8 +124,8 @@ class Seeds:
 
     def start(self, source, HT: np.ndarray, norm: str) -> None:
         """Seeded topic z starts from the mean row of X over the documents that use z's seed
-        words, scaled to the norm (``"l2"``) or mass (``"l1"``) of the start component in its
-        place; its zeros get that component's smallest positive weight (multiplicative
+        words, scaled to the norm (``"l2"``) or mass (``"l1"``, PLSA) of the start component in
+        its place; its zeros get that component's smallest positive weight (multiplicative
         updates cannot move a zero)."""
         sums = source.map_reduce(_seed_rows_step, self.topics)
         for z in range(len(self)):

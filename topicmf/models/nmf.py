@@ -98,8 +98,8 @@ class NMF(LatentFactorModel):
                 HT = _initialize(source, k, init, rng, engine, width=width)
                 if seeds is not None:
                     seeds.arrange(source, HT, k)
-                    seeds.start(source, HT, "l2" if frobenius else "l1")
-                    if frobenius:
+                    if frobenius:  # KL-NMF keeps its own start (see _seeds)
+                        seeds.start(source, HT, "l2")
                         seeds.calibrate(HT)
                 sweep = (partial(_frobenius_sweep, source, engine=engine, constant=constant,
                                  seeds=seeds)

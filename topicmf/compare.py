@@ -47,13 +47,18 @@ class Comparison:
     rows: list[dict]
     topics: dict[str, list[list[tuple[str, float]]]]
     settings: dict = field(default_factory=dict)
+    #: Per model, how well each topic recurs in the other runs (None with one seed):
+    #: :func:`topicmf.evaluate.topic_recurrence`.
+    recurrence: dict[str, list[float] | None] = field(default_factory=dict)
 
     def save(self, folder) -> dict:
-        """Write compare.csv and compare.json (settings, rows, each model's top 10 terms) into
-        ``folder``, all at once; returns {"report": what the JSON holds, "files": names}."""
+        """Write compare.csv and compare.json (settings, rows, each model's top 10 terms and
+        their topics' recurrence) into ``folder``, all at once; returns {"report": what the
+        JSON holds, "files": names}."""
         report = {"settings": self.settings, "rows": self.rows,
                   "topics": {name: [[t for t, _ in topic[:10]] for topic in topics]
-                             for name, topics in self.topics.items()}}
+                             for name, topics in self.topics.items()},
+                  "recurrence": self.recurrence}
         return _save(folder, "compare", report, self.rows)
 
     def _repr_html_(self) -> str:
@@ -147,8 +152,9 @@ def compare(corpus: Corpus, n_topics: int, models=("lsa", "nmf", "nmf-kl", "plsa
     main = {name: done[(name, n_topics, seeds[0], "main")] for name in models}
     topics = {name: main[name]["model"].top_terms(data.dtm.terms, 25) for name in models}
     scores = _coherence(data, [topics[name] for name in models], measures, topn)
-    rows = []
+    rows, recurrence = [], {}
     for name, coherence in zip(models, scores):
+        recurrence[name] = _recurrence(done, name, n_topics, seeds, sample)
         row = {"model": name, "n_topics": n_topics, "fit_s": round(main[name]["fit_s"], 3)}
         row.update(_metrics(data, main[name], coherence, topics[name]))
         row["stability"] = _stability(done, name, n_topics, seeds, sample)
@@ -159,7 +165,7 @@ def compare(corpus: Corpus, n_topics: int, models=("lsa", "nmf", "nmf-kl", "plsa
         rows.append(row)
     settings = {**data.settings, "n_topics": n_topics, "seeds": list(seeds), "sample": sample,
                 "heldout": heldout, "coherence": _coherence_settings(measures, topn)}
-    return Comparison(rows=rows, topics=topics, settings=settings)
+    return Comparison(rows=rows, topics=topics, settings=settings, recurrence=recurrence)
 
 
 # ---------------------------------------------------------------------------------- sweep
@@ -400,12 +406,26 @@ def _metrics(data, fit, coherence, topics) -> dict:
     return row
 
 
+def _refits(done, name, k, seeds, sample) -> list:
+    """The topic-term matrices of the runs that stability compares, besides the main run's."""
+    if sample < 1.0:
+        return [done[(name, k, s, "sample")]["components"] for s in seeds]
+    return [done[(name, k, s, "seed")]["components"] for s in seeds[1:]]
+
+
 def _stability(done, name, k, seeds, sample):
     if len(seeds) < 2:
         return None
-    if sample < 1.0:
-        runs = [done[(name, k, s, "sample")]["components"] for s in seeds]
-    else:
-        runs = [done[(name, k, s, "main" if i == 0 else "seed")]["components"]
-                for i, s in enumerate(seeds)]
+    runs = _refits(done, name, k, seeds, sample)
+    if sample >= 1.0:
+        runs = [done[(name, k, seeds[0], "main")]["components"], *runs]
     return round(evaluate.stability(runs), 4)
+
+
+def _recurrence(done, name, k, seeds, sample) -> list[float] | None:
+    """How well each topic of the main run recurs in the refits (evaluate.topic_recurrence)."""
+    if len(seeds) < 2:
+        return None
+    main = done[(name, k, seeds[0], "main")]["components"]
+    return [round(float(v), 4) for v in
+            evaluate.topic_recurrence(main, _refits(done, name, k, seeds, sample))]

@@ -25,8 +25,8 @@ import numpy as np
 
 from .errors import InvalidParameterError
 
-__all__ = ["Cleaner", "strip_mail", "repeated_lines", "drop_lines", "learn_phrases",
-           "join_phrases"]
+__all__ = ["Cleaner", "as_cleaner", "strip_mail", "repeated_lines", "drop_lines",
+           "learn_phrases", "join_phrases"]
 
 # -- mail and news posts ----------------------------------------------------------------------
 
@@ -381,3 +381,16 @@ class Cleaner:
         return (f"Cleaner({steps}; {len(self.repeated_lines_)} repeated lines, "
                 f"{len(self.phrases_)} phrases)")
 
+
+def as_cleaner(clean, owner: str = "analyze") -> Cleaner:
+    """A new, unfitted Cleaner from the pipeline's ``clean``: True strips mail and news posts
+    of their headers (``Cleaner(mail=True)``), False cleans nothing, a :class:`Cleaner` runs
+    its own steps."""
+    if clean is True:
+        return Cleaner(mail=True)
+    if clean is False:
+        return Cleaner()
+    if isinstance(clean, Cleaner):
+        return Cleaner(**clean.settings())
+    raise InvalidParameterError(f"The 'clean' parameter of {owner} must be True, False or a "
+                                f"topicmf.clean.Cleaner. Got {clean!r} instead.")

@@ -1,0 +1,131 @@
+"""Cleaning in the pipeline: analyze, compare, sweep, saved runs and search."""
+
+import json
+import random
+
+import numpy as np
+import pytest
+
+from test_clean import _phrase_corpus
+from topicmf.clean import Cleaner
+from topicmf.errors import InvalidParameterError
+
+FINANCE = "stocks shares investors earnings dividend bonds yields market rally fund".split()
+POLITICS = "election voters candidate senate ballot campaign president governor poll".split()
+FOOTER = "Copyright Example Wire Service, all rights reserved."
+HEADER_WORDS = {"poster0", "consortium", "org0"}
+QUOTE_WORDS = {"article", "writes"}  # the attribution line goes with the quote
+SIGNATURE_WORDS = {"signer0", "extension"}
+
+
+def _post(i: int, words: list[str], quoted: list[str], rng) -> str:
+    """A reply in the form of a news post: a header, an attribution, a quote of the other
+    topic, a body of its own topic, every fourth post a footer line, and a signature."""
+    footer = f"\n{FOOTER}" if i % 4 == 0 else ""
+    return (f"From: user{i % 5}@host.example.org (Poster{i % 5})\n"
+            f"Subject: Re: {' '.join(rng.sample(words, 3))}\n"
+            f"Organization: Org{i % 3} Consortium\nLines: 12\n\n"
+            f"In article <{i}@example.org> someone@example.org writes:\n"
+            f"> {' '.join(rng.sample(quoted, 5))}\n\n{' '.join(rng.sample(words, 7))}{footer}\n"
+            f"-- \nSigner{i % 5}, extension 55{i % 5}\n")
+
+
+@pytest.fixture(scope="module")
+def posts():
+    from topicmf.corpus import Corpus
+
+    rng = random.Random(2)
+    texts, labels = [], []
+    for i in range(40):
+        topic, other = (FINANCE, POLITICS) if i % 2 else (POLITICS, FINANCE)
+        texts.append(_post(i, topic, other, rng))
+        labels.append("finance" if i % 2 else "politics")
+    return Corpus(ids=[f"p{i}" for i in range(40)], texts=texts, labels=labels, name="posts",
+                  source="memory")
+
+
+EVERYTHING = dict(mail=True, quotes=True, signatures=True, boilerplate=True)
+
+
+def test_analyze_cleans_only_when_asked(posts):
+    from topicmf.pipeline import DEFAULTS, analyze
+
+    assert DEFAULTS["clean"] is False
+    raw = analyze(posts, 2, min_df=1, max_df=1.0)
+    assert HEADER_WORDS <= set(raw.dtm.terms)
+    info = raw.analysis.info["cleaning"]
+    assert not any(info[step] for step in ("mail", "boilerplate", "phrases", "news_stopwords"))
+    assert info["n_posts"] == 0
+    cleaned = analyze(posts, 2, min_df=1, max_df=1.0, clean=True)
+    terms = set(cleaned.dtm.terms)
+    assert not HEADER_WORDS & terms and {"stocks", "election"} <= terms
+    assert QUOTE_WORDS | SIGNATURE_WORDS <= terms  # clean=True keeps quotes and signatures
+    info = cleaned.analysis.info["cleaning"]
+    assert info["mail"] and not info["quotes"] and info["n_posts"] == 40
+    full = analyze(posts, 2, min_df=1, max_df=1.0, clean=Cleaner(**EVERYTHING))
+    assert not (HEADER_WORDS | QUOTE_WORDS | SIGNATURE_WORDS | {"copyright"}) & \
+        set(full.dtm.terms)
+    assert full.analysis.info["cleaning"]["n_repeated_lines"] == 1  # the footer
+    dominant = full.dominant_topics
+    finance, politics = set(dominant[1::2]), set(dominant[::2])
+    assert len(finance) == len(politics) == 1 and finance != politics
+    with pytest.raises(InvalidParameterError, match="'clean'"):
+        analyze(posts, 2, clean="yes")
+
+
+def test_new_texts_are_cleaned_as_the_corpus_was_also_after_a_reload(posts, tmp_path):
+
+    from topicmf.io import load_analysis, save_analysis
+    from topicmf.pipeline import analyze
+
+    result = analyze(posts, 2, min_df=1, max_df=1.0, clean=Cleaner(**EVERYTHING, phrases=True))
+    analysis = result.analysis
+    assert analysis.cleaner.repeated_lines_ and analysis.cleaner.phrases
+    rng = random.Random(9)
+    # A finance post quoting a politics one, with the corpus's footer.
+    new = [_post(100, FINANCE, POLITICS, rng), "voters and the senate\n" + FOOTER]
+    tokens = analysis.tokenize(new)
+    assert not (HEADER_WORDS | QUOTE_WORDS | SIGNATURE_WORDS | set(POLITICS)) & set(tokens[0])
+    assert tokens[1] == ["voters", "senate"]
+    save_analysis(analysis, tmp_path / "m")
+    loaded = load_analysis(tmp_path / "m")
+    assert loaded.tokenize(new) == tokens
+    np.testing.assert_allclose(loaded.doc_vectors(new)[0], analysis.doc_vectors(new)[0])
+    finance_topic = result.dominant_topics[1]
+    assert loaded.doc_vectors(new)[0][0].argmax() == finance_topic  # the quote left out
+    # A run saved before cleaning was recorded loads, and cleans nothing.
+    header_path = tmp_path / "m" / "model.json"
+    header = json.loads(header_path.read_text(encoding="utf-8"))
+    del header["cleaning"]
+    header_path.write_text(json.dumps(header), encoding="utf-8")
+    old = load_analysis(tmp_path / "m")
+    assert old.tokenize(new) == old.tokenizer.tokenize_many(new)
+
+
+def test_phrases_reach_the_vocabulary_and_search():
+    from topicmf.corpus import Corpus
+    from topicmf.pipeline import analyze
+
+    docs = [" ".join(doc) for doc in _phrase_corpus()]
+    corpus = Corpus(ids=[str(i) for i in range(len(docs))], texts=docs, labels=None, name="p",
+                    source="memory")
+    result = analyze(corpus, 2, clean=Cleaner(phrases=True), max_df=1.0)
+    assert "new_york" in set(result.dtm.terms) and "new" not in set(result.dtm.terms)
+    assert result.analysis.info["cleaning"]["n_phrases"] >= 2
+    assert result.search("flights to new york")  # the query's phrase is joined too
+    assert "new_york" not in set(analyze(corpus, 2, max_df=1.0).dtm.terms)
+
+
+def test_compare_and_sweep_clean_as_analyze_does(posts):
+    from topicmf.compare import compare, sweep
+
+    raw = compare(posts, 2, models=("nmf",), seeds=(0,), heldout=0, min_df=1, max_df=1.0)
+    cleaned = compare(posts, 2, models=("nmf",), seeds=(0,), heldout=0, min_df=1, max_df=1.0,
+                      clean=True)
+    assert cleaned.settings["cleaning"]["mail"] and not raw.settings["cleaning"]["mail"]
+    # poster0-4, org0-2, consortium and lines are the header's own words
+    assert cleaned.settings["n_terms"] <= raw.settings["n_terms"] - 10
+    assert not HEADER_WORDS & {t for topic in cleaned.topics["nmf"] for t, _ in topic}
+    swept = sweep(posts, [2], seeds=(0,), min_df=1, max_df=1.0, clean=Cleaner(**EVERYTHING))
+    assert swept.settings["cleaning"]["quotes"] and swept.settings["n_terms"] < \
+        cleaned.settings["n_terms"]

@@ -1,4 +1,4 @@
-"""Cleaning in the pipeline: analyze, compare, sweep, saved runs and search."""
+"""Cleaning in the pipeline: analyze, compare, sweep, saved runs, search and build-matrix."""
 
 import json
 import random
@@ -129,3 +129,27 @@ def test_compare_and_sweep_clean_as_analyze_does(posts):
     swept = sweep(posts, [2], seeds=(0,), min_df=1, max_df=1.0, clean=Cleaner(**EVERYTHING))
     assert swept.settings["cleaning"]["quotes"] and swept.settings["n_terms"] < \
         cleaned.settings["n_terms"]
+
+
+def test_build_matrix_strips_posts_and_records_it(posts, tmp_path):
+
+    from topicmf.build import build_matrix
+    from topicmf.pipeline_shards import analyze_shards
+
+    path = tmp_path / "posts.jsonl"
+    path.write_text("".join(json.dumps({"text": t, "label": label}) + "\n"
+                            for t, label in zip(posts.texts, posts.labels)), encoding="utf-8")
+    shards = build_matrix(path, tmp_path / "shards", min_df=1, max_df=1.0,
+                          clean=Cleaner(mail=True, signatures=True))
+    terms = set(shards.terms)
+    assert not (HEADER_WORDS | SIGNATURE_WORDS) & terms and {"stocks", "copyright"} <= terms
+    assert shards.manifest["cleaning"]["signatures"] is True
+    result = analyze_shards(tmp_path / "shards", 2)[0]
+    assert result.analysis.cleaner.signatures and result.analysis.info["cleaning"]["mail"]
+    assert not HEADER_WORDS & set(result.analysis.tokenize([posts.texts[0]])[0])
+    headers = build_matrix(path, tmp_path / "headers", min_df=1, max_df=1.0, clean=True)
+    assert not HEADER_WORDS & set(headers.terms) and SIGNATURE_WORDS <= set(headers.terms)
+    raw = build_matrix(path, tmp_path / "raw", min_df=1, max_df=1.0)
+    assert HEADER_WORDS <= set(raw.terms) and raw.manifest["cleaning"]["mail"] is False
+    with pytest.raises(InvalidParameterError, match="boilerplate"):
+        build_matrix(path, tmp_path / "no", clean=Cleaner(mail=True, boilerplate=True))

@@ -1,4 +1,5 @@
-"""Cleaning in the pipeline: analyze, compare, sweep, saved runs, search and build-matrix."""
+"""Cleaning in the pipeline: analyze, compare, sweep, saved runs, search, build-matrix and
+the command line."""
 
 import json
 import random
@@ -9,6 +10,7 @@ import pytest
 from test_clean import _phrase_corpus
 from topicmf.clean import Cleaner
 from topicmf.errors import InvalidParameterError
+from topicmf.tokenize import Tokenizer
 
 FINANCE = "stocks shares investors earnings dividend bonds yields market rally fund".split()
 POLITICS = "election voters candidate senate ballot campaign president governor poll".split()
@@ -153,3 +155,67 @@ def test_build_matrix_strips_posts_and_records_it(posts, tmp_path):
     assert HEADER_WORDS <= set(raw.terms) and raw.manifest["cleaning"]["mail"] is False
     with pytest.raises(InvalidParameterError, match="boilerplate"):
         build_matrix(path, tmp_path / "no", clean=Cleaner(mail=True, boilerplate=True))
+
+
+def test_the_command_line_flags_reach_the_run(tmp_path, capsys):
+
+    from topicmf.cli import main
+
+    folder = tmp_path / "posts"
+    rng = random.Random(4)
+    for i in range(12):
+        label, words, other = ("finance", FINANCE, POLITICS) if i % 2 else \
+            ("politics", POLITICS, FINANCE)
+        (folder / label).mkdir(parents=True, exist_ok=True)
+        (folder / label / f"{i}.txt").write_text(_post(i, words, other, rng), encoding="utf-8")
+    runs = {}
+    for name, flags in (("raw", []), ("clean", ["--clean"]),
+                        ("all", ["--drop-quotes", "--drop-signatures", "--boilerplate",
+                                 "--news-stopwords", "--phrases"])):
+        out = tmp_path / name
+        assert main(["analyze", str(folder), "--topics", "2", "--min-df", "1", "--max-df", "1.0",
+                     "--out", str(out), "--quiet", "--no-report", *flags]) == 0
+        runs[name] = json.loads((out / "topics.json").read_text(encoding="utf-8"))["summary"]
+    assert runs["clean"]["cleaning"]["mail"] and not runs["raw"]["cleaning"]["mail"]
+    assert all(runs["all"]["cleaning"][step] for step in ("mail", "quotes", "signatures",
+                                                          "boilerplate", "phrases",
+                                                          "news_stopwords"))
+    sizes = [runs[name]["vocabulary"]["n_terms"] for name in ("raw", "clean", "all")]
+    assert sizes == sorted(sizes, reverse=True) and sizes[0] > sizes[1] > sizes[2]
+    capsys.readouterr()
+
+
+def test_the_parsers_cleaning_is_the_pipelines():
+    from conftest import subcommand_parser
+    from topicmf.cli import analyze as analyze_command, build as build_command
+    from topicmf.cli._common import cleaning
+    from topicmf.pipeline import DEFAULTS
+
+    off = Cleaner().settings()
+    args = subcommand_parser(analyze_command.add_parser).parse_args(
+        ["analyze", "x", "--topics", "2"])
+    assert cleaning(args).settings() == off and DEFAULTS["clean"] is False
+    assert args.news_stopwords is Tokenizer().news_stopwords is False
+    args = subcommand_parser(analyze_command.add_parser).parse_args(
+        ["analyze", "x", "--topics", "2", "--drop-quotes", "--boilerplate"])
+    assert cleaning(args).settings() == {**off, "mail": True, "quotes": True,
+                                         "boilerplate": True}
+    args = subcommand_parser(build_command.add_parser).parse_args(
+        ["build-matrix", "x", "--out", "y", "--clean", "--drop-signatures"])
+    assert cleaning(args).settings() == {**off, "mail": True, "signatures": True}
+    assert not hasattr(args, "phrases") and not hasattr(args, "boilerplate")
+
+
+def test_cleaning_flags_reach_build_matrix_and_cannot_change_its_shards(posts, tmp_path, capsys):
+    from topicmf.cli import main
+
+    path = tmp_path / "posts.jsonl"
+    path.write_text("".join(json.dumps({"text": t}) + "\n" for t in posts.texts),
+                    encoding="utf-8")
+    shards = tmp_path / "shards"
+    assert main(["build-matrix", str(path), "--out", str(shards), "--min-df", "1", "--max-df",
+                 "1.0", "--clean", "--quiet"]) == 0
+    manifest = json.loads((shards / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["cleaning"]["mail"] and not HEADER_WORDS & set(manifest["terms"])
+    assert main(["analyze", str(shards), "--topics", "2", "--clean", "--quiet"]) == 1
+    assert "--clean cannot change a shard folder's matrix" in capsys.readouterr().err

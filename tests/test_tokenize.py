@@ -217,3 +217,28 @@ def test_tokenize_many_rejects_bad_input(tok):
         tok.tokenize_many(["a"], n_jobs=0)
     with pytest.raises(InvalidParameterError, match="must be a str"):
         tok.tokenize_many(["ok", 3], n_jobs=2)
+
+
+# -- news stopwords -----------------------------------------------------------------------------
+
+def test_news_stopwords_are_switched_on_in_both_languages_and_scripts():
+    english = "Officials said on Tuesday the bank told Reuters it would cut rates."
+    assert {"said", "told", "reuters", "tuesday"} <= set(Tokenizer()(english))
+    tokens = Tokenizer(news_stopwords=True)(english)
+    assert not {"said", "told", "reuters", "tuesday"} & set(tokens)
+    assert {"bank", "cut", "rates", "officials"} <= set(tokens)
+    chinese = "新华社北京电 记者表示，央行宣布降息。"
+    assert {"表示", "记者", "新华社"} <= set(Tokenizer()(chinese))
+    tokens = Tokenizer(news_stopwords=True)(chinese)
+    assert not {"表示", "记者", "新华社"} & set(tokens) and "降息" in tokens
+    assert "記者" not in Tokenizer(news_stopwords=True)("記者報導指出，央行宣布降息。")
+
+
+def test_news_stopwords_round_trip_in_the_tokenizer_config():
+    tokenizer = Tokenizer(news_stopwords=True)
+    again = Tokenizer.from_config(tokenizer.get_config())
+    assert again.news_stopwords and again("he said") == []
+    old = {k: v for k, v in tokenizer.get_config().items() if k != "news_stopwords"}
+    assert Tokenizer.from_config(old).news_stopwords is False  # a config from before it
+    with pytest.raises(InvalidParameterError, match="news_stopwords"):
+        Tokenizer(news_stopwords="yes")

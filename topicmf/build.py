@@ -12,6 +12,12 @@ Two passes, with the same vocabulary, counts and TF-IDF as ``prepare(load_corpus
    back and written as shards of ``shard_docs`` documents, counts and TF-IDF. Documents with
    no term left are left out and named in a warning.
 
+Each document is cleaned before it is tokenized by the steps of ``clean`` that work on one
+document at a time (:func:`topicmf.clean.strip_mail`: mail and news posts). The steps that
+learn from the whole corpus before a document is tokenized, repeated lines (``boilerplate``)
+and phrases, would need a pass of their own over the input, so a Cleaner asking for them is
+refused here.
+
 Dates are read as :func:`topicmf.load_corpus` reads them (``date_column``, a column named
 "date", or a date in a file name), one warning counting those that are no date, and each
 shard keeps its documents' dates when the corpus has any.
@@ -39,6 +45,7 @@ import scipy.sparse as sp
 
 from . import tokenize as _tokenize
 from ._validation import check_int
+from .clean import CORPUS_STEPS, Cleaner, as_cleaner
 from .corpus import MAX_DOC_CHARS, MAX_UNPACKED_RATIO, DateReader, stream_corpus
 from .errors import InvalidParameterError, OutputError, TopicmfWarning, VocabularyError
 from .shards import ShardSet, new_manifest, staged_folder, write_manifest, write_shard
@@ -55,14 +62,16 @@ _SHOWN = 20  # excluded documents named in the manifest
 
 
 def build_matrix(path, out, *, shard_docs=20000, tokenizer=None, min_df=2, max_df=0.5,
-                 max_terms=None, sublinear_tf=False, text_column="text", id_column=None,
-                 label_column=None, date_column=None, lines=False, encoding=None, n_jobs=None,
-                 progress=None, max_doc_chars=MAX_DOC_CHARS,
+                 max_terms=None, sublinear_tf=False, clean=False, text_column="text",
+                 id_column=None, label_column=None, date_column=None, lines=False,
+                 encoding=None, n_jobs=None, progress=None, max_doc_chars=MAX_DOC_CHARS,
                  max_unpacked_ratio=MAX_UNPACKED_RATIO) -> ShardSet:
     """Read the corpus at ``path`` (any input of :func:`topicmf.load_corpus`) as a stream and
     write its counts and TF-IDF into the shard folder ``out``; return it opened.
 
-    The vectorizer settings are those of :func:`topicmf.vectorize.vectorize`; the reading
+    The vectorizer settings are those of :func:`topicmf.vectorize.vectorize`; ``clean``
+    (True, False or a :class:`topicmf.clean.Cleaner`) says how to clean each document, as
+    in :func:`topicmf.pipeline.prepare` but without the corpus-wide steps; the reading
     settings, limits included (``max_doc_chars``, ``max_unpacked_ratio``), those of
     :func:`topicmf.load_corpus`, and they are kept in the manifest so that ``texts`` reads
     documents again as they were built. Dates (``date_column``, by default a column named
@@ -82,6 +91,7 @@ def build_matrix(path, out, *, shard_docs=20000, tokenizer=None, min_df=2, max_d
     if not isinstance(sublinear_tf, bool):
         raise InvalidParameterError(f"The 'sublinear_tf' parameter of build_matrix must be a "
                                     f"bool. Got {sublinear_tf!r} instead.")
+    cleaner = _per_document(clean)
     tokenizer = tokenizer if tokenizer is not None else _tokenize.Tokenizer()
     stream = stream_corpus(path, text_column=text_column, id_column=id_column,
                            label_column=label_column, date_column=date_column, lines=lines,
@@ -97,7 +107,8 @@ def build_matrix(path, out, *, shard_docs=20000, tokenizer=None, min_df=2, max_d
         start = time.perf_counter()
         dates = DateReader()
         try:
-            tokens, n_read = _first_pass(stream, tokenizer, n_jobs, spill, report, dates)
+            tokens, n_read = _first_pass(stream, tokenizer, cleaner, n_jobs, spill, report,
+                                         dates)
             dates.add_warning(stream)
         finally:
             spill.close()
@@ -118,7 +129,7 @@ def build_matrix(path, out, *, shard_docs=20000, tokenizer=None, min_df=2, max_d
                     "date_column": date_column, "lines": lines,
                     "encoding": encoding, "max_doc_chars": stream.max_doc_chars,
                     "max_unpacked_ratio": stream.max_unpacked_ratio},
-            source_files=stream.files,
+            source_files=stream.files, cleaning=cleaner.get_config(),
             skipped={"count": len(stream.skipped),
                      "first": [list(item) for item in stream.skipped[:_SHOWN]]})
         writer = _ShardWriter(staging, vocabulary, shard_docs, manifest["build"],
@@ -137,6 +148,19 @@ def build_matrix(path, out, *, shard_docs=20000, tokenizer=None, min_df=2, max_d
             timings_s={name: round(seconds, 3) for name, seconds in timings.items()})
         write_manifest(staging, manifest, writer.entries)
     return ShardSet.open(out, verify=False)
+
+
+def _per_document(clean) -> Cleaner:
+    """``clean`` as a Cleaner, refused if it asks for a step that learns from the whole
+    corpus."""
+    cleaner = as_cleaner(clean, "build_matrix")
+    asked = [step for step in CORPUS_STEPS if getattr(cleaner, step)]
+    if asked:
+        raise InvalidParameterError(
+            f"build_matrix reads the corpus once and cannot run {' or '.join(asked)}, which "
+            f"learn from the whole corpus first; leave them out of 'clean', or use analyze "
+            f"on the corpus itself.")
+    return cleaner
 
 
 def _check_output(path: Path, out: Path) -> None:
@@ -222,10 +246,11 @@ class _Spill:
                 handle.close()
 
 
-def _first_pass(stream, tokenizer, n_jobs, spill: _Spill, report, dates: DateReader):
+def _first_pass(stream, tokenizer, cleaner, n_jobs, spill: _Spill, report, dates: DateReader):
     table = _TokenTable()
     n_read = 0
-    chunks = _counted_chunks(stream, tokenizer, n_jobs, lambda: _bytes_on_disk(stream))
+    chunks = _counted_chunks(stream, tokenizer, n_jobs, lambda: _bytes_on_disk(stream),
+                             cleaner)
     for meta, (terms, indptr, columns, counts) in chunks:
         # The date as written becomes an ISO date or "" here, so the spill holds 10 characters.
         meta = [(doc_id, label, file, line, _iso(dates.read(doc_id, date)))
@@ -237,10 +262,11 @@ def _first_pass(stream, tokenizer, n_jobs, spill: _Spill, report, dates: DateRea
     return (tokens, table.df[:len(tokens)], table.total[:len(tokens)]), n_read
 
 
-def _chunks(stream):
+def _chunks(stream, cleaner=None):
+    clean = cleaner.texts if cleaner is not None and cleaner.active else None
     texts, meta, chars = [], [], 0
     for doc in stream:
-        texts.append(doc.text)
+        texts.append(doc.text if clean is None else clean([doc.text])[0])
         meta.append((doc.doc_id, doc.label, doc.file, doc.line, doc.date))
         chars += len(doc.text)
         if len(texts) >= _CHUNK_DOCS or chars >= _CHUNK_CHARS:
@@ -254,15 +280,16 @@ def _iso(date) -> str:
     return "" if date is None else date.isoformat()
 
 
-def _counted_chunks(stream, tokenizer, n_jobs, input_bytes=None):
+def _counted_chunks(stream, tokenizer, n_jobs, input_bytes=None, cleaner=None):
     """Yield (meta, counted chunk) in input order: in this process, or in worker processes
     with a few chunks in flight, so that the reader never runs far ahead of them.
-    ``input_bytes()``, asked once the first chunk is read, is the input's size on disk."""
+    ``input_bytes()``, asked once the first chunk is read, is the input's size on disk;
+    ``cleaner`` (a :class:`topicmf.clean.Cleaner`) cleans each text first."""
     from concurrent.futures import ProcessPoolExecutor
 
     pool, in_flight, chars = None, collections.deque(), 0
     try:
-        for texts, meta, size in _chunks(stream):
+        for texts, meta, size in _chunks(stream, cleaner):
             if chars == 0 and input_bytes is not None:
                 # A low estimate of the input's characters (UTF-8 takes at most 3 bytes for
                 # the characters of our languages), so a large input starts its workers at once.

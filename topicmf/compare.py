@@ -121,9 +121,10 @@ def _settings_line(settings: dict, what: str) -> str:
 
 def compare(corpus: Corpus, n_topics: int, models=("lsa", "nmf", "nmf-kl", "plsa", "lda"), *,
             tokenizer: Tokenizer | None = None, min_df=DEFAULTS["min_df"],
-            max_df=DEFAULTS["max_df"], max_terms=DEFAULTS["max_terms"], seeds=(0, 1, 2),
-            sample: float = 1.0, measures=evaluate.MEASURES, topn: int = 10,
-            heldout: float = 0.1, n_jobs: int | None = None) -> Comparison:
+            max_df=DEFAULTS["max_df"], max_terms=DEFAULTS["max_terms"],
+            clean=DEFAULTS["clean"], seeds=(0, 1, 2), sample: float = 1.0,
+            measures=evaluate.MEASURES, topn: int = 10, heldout: float = 0.1,
+            n_jobs: int | None = None) -> Comparison:
     """Fit every model of ``models`` (names in :data:`VARIANTS`) on the same vocabulary.
 
     Each row has the fit time of the run with ``seeds[0]``, its coherence (each of
@@ -131,7 +132,8 @@ def compare(corpus: Corpus, n_topics: int, models=("lsa", "nmf", "nmf-kl", "plsa
     (LSA, NMF), log-likelihood and held-out perplexity (PLSA, LDA: fitted again without a
     random share ``heldout`` of the documents, which are then folded in), agreement with the
     corpus labels if it has any, and stability over ``seeds`` (each run on a random share
-    ``sample`` of the documents when ``sample`` < 1).
+    ``sample`` of the documents when ``sample`` < 1). ``clean`` cleans the corpus as in
+    :func:`topicmf.pipeline.prepare`.
     """
     models = list(models)
     for name in models:
@@ -141,7 +143,7 @@ def compare(corpus: Corpus, n_topics: int, models=("lsa", "nmf", "nmf-kl", "plsa
                                     f"{', '.join(VARIANTS)}.")
     seeds = _check_seeds(seeds)
     heldout = check_float(heldout, "heldout", low=0.0, high=0.5, owner="compare")
-    data = _prepare(corpus, tokenizer, min_df, max_df, max_terms)
+    data = _prepare(corpus, tokenizer, min_df, max_df, max_terms, clean, "compare")
     jobs = []
     for name in models:
         jobs += _stability_jobs(name, n_topics, seeds, sample, data.dtm.n_docs)
@@ -172,7 +174,8 @@ def compare(corpus: Corpus, n_topics: int, models=("lsa", "nmf", "nmf-kl", "plsa
 
 def sweep(corpus: Corpus, ks, model: str = DEFAULTS["model"], *, tokenizer: Tokenizer | None = None,
           min_df=DEFAULTS["min_df"], max_df=DEFAULTS["max_df"],
-          max_terms=DEFAULTS["max_terms"], seeds=(0, 1, 2), sample: float = 0.8,
+          max_terms=DEFAULTS["max_terms"], clean=DEFAULTS["clean"], seeds=(0, 1, 2),
+          sample: float = 0.8,
           measures=("c_npmi",), topn: int = 10, n_jobs: int | None = None) -> SweepResult:
     """Fit ``model`` for each K of ``ks`` on one matrix; metrics per K and a recommended K.
 
@@ -181,7 +184,8 @@ def sweep(corpus: Corpus, ks, model: str = DEFAULTS["model"], *, tokenizer: Toke
     Greene et al. 2014; with ``sample=1`` only the seed varies, and models with a
     deterministic start such as NMF's NNDSVD then score about 1 by construction), the
     relative reconstruction error (LSA, NMF) or training perplexity (PLSA, LDA), and label
-    agreement if the corpus has labels. The recommended K follows :data:`K_RULE`.
+    agreement if the corpus has labels. The recommended K follows :data:`K_RULE`. The
+    corpus is cleaned as :func:`compare` cleans it.
     """
     check_choice(model, "model", tuple(VARIANTS))
     ks = sorted({check_int(k, "ks", low=1, high=1000, owner="sweep") for k in ks})
@@ -190,7 +194,7 @@ def sweep(corpus: Corpus, ks, model: str = DEFAULTS["model"], *, tokenizer: Toke
     seeds = _check_seeds(seeds)
     if "c_npmi" not in measures:
         measures = ("c_npmi", *measures)  # the rule needs it
-    data = _prepare(corpus, tokenizer, min_df, max_df, max_terms)
+    data = _prepare(corpus, tokenizer, min_df, max_df, max_terms, clean, "sweep")
     jobs = [job for k in ks for job in _stability_jobs(model, k, seeds, sample, data.dtm.n_docs)]
     done = _run_jobs(jobs, data.dtm, n_jobs)
     main = [done[(model, k, seeds[0], "main")] for k in ks]
@@ -290,9 +294,12 @@ class _Job:
         return (self.name, self.n_topics, self.seed, self.role)
 
 
-def _prepare(corpus, tokenizer, min_df, max_df, max_terms) -> _Data:
+def _prepare(corpus, tokenizer, min_df, max_df, max_terms, clean, owner) -> _Data:
+    from .clean import as_cleaner
+
     tokenizer = tokenizer if tokenizer is not None else Tokenizer()
-    token_lists = tokenizer.tokenize_many(corpus.texts)
+    cleaner = as_cleaner(clean, owner)
+    token_lists = cleaner.fit_tokens(tokenizer.tokenize_many(cleaner.fit_texts(corpus.texts)))
     dtm = vectorize(token_lists, doc_ids=corpus.ids, labels=corpus.labels, min_df=min_df,
                     max_df=max_df, max_terms=max_terms)
     keep = np.flatnonzero(np.diff(dtm.counts.indptr) > 0)
@@ -306,7 +313,8 @@ def _prepare(corpus, tokenizer, min_df, max_df, max_terms) -> _Data:
         dtm = dtm.select(keep)
     settings = {"corpus": corpus.name, "n_documents": len(corpus), "n_fitted": dtm.n_docs,
                 "n_terms": dtm.n_terms, "min_df": min_df, "max_df": max_df,
-                "max_terms": max_terms}
+                "max_terms": max_terms,
+                "cleaning": {**cleaner.settings(), "news_stopwords": tokenizer.news_stopwords}}
     return _Data(token_lists=token_lists, dtm=dtm, settings=settings)
 
 

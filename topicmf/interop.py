@@ -264,7 +264,7 @@ def _tokens(result, terms: list[str], counts) -> list[list[str]]:
     known = set(terms)
     texts = result.fitted_texts(range(counts.shape[0]))
     token_lists = [[t for t in tokens if t in known]
-                   for tokens in result.analysis.tokenizer.tokenize_many(texts)]
+                   for tokens in result.analysis.tokenize(texts)]
     lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
     if not np.array_equal(lengths, np.asarray(counts.sum(axis=1)).ravel()):
         raise TopicmfError("the documents' texts, tokenized again, do not give the counts the "

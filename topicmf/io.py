@@ -3,7 +3,8 @@
 A saved analysis is a folder with two files:
 
     model.json   format version, library version, settings, tokenizer settings (with the user's
-                 words), model parameters, corpus summary, and the SHA-256 of model.npz
+                 words), cleaning (its steps, the corpus's repeated lines as hashes and its
+                 phrases), model parameters, corpus summary, and the SHA-256 of model.npz
     model.npz    the arrays: terms, idf, the model's factors (loaded with allow_pickle=False)
 
 Loading never runs code from the file (no pickle) and refuses a file whose checksum, format or
@@ -30,6 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import __version__
+from .clean import Cleaner
 from .errors import ModelFileError, OutputError
 from .models import model_class
 from .pipeline import Analysis
@@ -115,6 +117,7 @@ def save_analysis(analysis: Analysis, directory) -> Path:
         "model_name": analysis.model_name,
         "model_state": params,
         "tokenizer": analysis.tokenizer.get_config(),
+        "cleaning": analysis.cleaner.get_config(),
         "vocabulary_settings": analysis.vocabulary.settings,
         "info": analysis.info,
     }
@@ -138,6 +141,7 @@ def load_analysis(directory) -> Analysis:
         vocabulary = Vocabulary(terms=arrays["terms"], idf=arrays["idf"],
                                 settings=header["vocabulary_settings"]).check()
         tokenizer = Tokenizer.from_config(header["tokenizer"])
+        cleaner = Cleaner.from_config(header.get("cleaning"))  # None: saved before cleaning
     except ModelFileError as exc:
         raise ModelFileError(f"{directory}: {exc}") from None
     except (KeyError, ValueError, TypeError) as exc:
@@ -147,7 +151,8 @@ def load_analysis(directory) -> Analysis:
         raise ModelFileError(f"{directory}: the model has {model.components_.shape[1]} terms "
                              f"but the vocabulary {len(vocabulary)}; run analyze again.")
     return Analysis(tokenizer=tokenizer, vocabulary=vocabulary, model=model,
-                    model_name=header["model_name"], info=header.get("info", {}))
+                    model_name=header["model_name"], info=header.get("info", {}),
+                    cleaner=cleaner)
 
 
 def write_counts(counts, directory) -> Path:

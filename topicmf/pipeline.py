@@ -19,6 +19,7 @@ import numpy as np
 
 from . import __version__
 from ._validation import check_choice, check_int
+from .clean import Cleaner, as_cleaner
 from .corpus import Corpus
 from .errors import InvalidParameterError, TopicmfWarning, VocabularyError
 from .models import MODELS, VARIANTS, make_model, model_class
@@ -36,8 +37,15 @@ INPUT_KIND = {name: model_class(name).input_kind for name in VARIANTS}
 # newsgroup subjects: the coherence gain came partly from mail-header topics (apr / gmt, newsreader
 # names). On Chinese news it helped KL-NMF (purity 0.87 -> 0.93), NMF hardly (0.945 -> 0.949);
 # THUCNews headlines unchanged (benchmarks/weighting.py, benchmarks/RESULTS.md).
+#
+# Cleaning is off by default (clean=False; benchmarks/cleanup.py, benchmarks/RESULTS.md, the
+# README's "Cleaning the text"). No step helped on average over the four labelled corpora while
+# costing under 0.01 NMI and NPMI on each: the headers of posts (20 Newsgroups only) lifted NMF
+# (NMI +0.028) but cost KL-NMF 0.018 NMI and PLSA 0.016 NPMI; repeated lines cost up to 0.005
+# and helped nowhere; news stopwords helped NPMI (+0.006 on average) but cost PLSA 0.016 NMI on
+# THUCNews; phrases cost 0.04 NMI and 0.05 NPMI on average.
 DEFAULTS = {"model": "nmf-kl", "min_df": 2, "max_df": 0.5, "max_terms": None,
-            "sublinear_tf": False, "seed": 0, "top_n": 10}
+            "sublinear_tf": False, "clean": False, "seed": 0, "top_n": 10}
 
 # progress(stage, done, total): stage is "tokenize" or "fit"; total may be None.
 Progress = Callable[[str, int, "int | None"], None]
@@ -55,6 +63,7 @@ class Analysis:
     model: object
     model_name: str
     info: dict = field(default_factory=dict)
+    cleaner: Cleaner = field(default_factory=Cleaner)  # what the texts went through first
 
     @property
     def n_topics(self) -> int:
@@ -75,6 +84,11 @@ class Analysis:
         """The top ``n`` terms of each topic with their weights."""
         return self.model.top_terms(self.vocabulary.terms, n=n)
 
+    def tokenize(self, texts) -> list[list[str]]:
+        """New texts made into tokens as the fitted documents were: cleaned (see
+        :class:`topicmf.clean.Cleaner`), tokenized, their phrases joined."""
+        return self.cleaner.tokenize(self.tokenizer, texts)
+
     def doc_vectors(self, texts) -> tuple[np.ndarray, np.ndarray]:
         """Fold new documents into the model.
 
@@ -82,7 +96,7 @@ class Analysis:
         :func:`topic_weights`), and whether the document had any term of the vocabulary. A
         document with none gets a zero row and ``known`` False.
         """
-        counts, tfidf = self.vocabulary.transform(self.tokenizer.tokenize_many(texts))
+        counts, tfidf = self.vocabulary.transform(self.tokenize(texts))
         matrix = counts if self.model.input_kind == "counts" else tfidf
         known = np.diff(matrix.indptr) > 0
         vectors = np.zeros((matrix.shape[0], self.n_topics))
@@ -305,26 +319,41 @@ class Prepared:
     dtm: DocTermMatrix                 # the fitted documents only
     fitted_rows: np.ndarray            # their positions in the corpus
     timings: dict
+    cleaner: Cleaner = field(default_factory=Cleaner)
 
 
 def prepare(corpus: Corpus, *, tokenizer: Tokenizer | None = None, min_df=DEFAULTS["min_df"],
             max_df=DEFAULTS["max_df"], max_terms=DEFAULTS["max_terms"],
-            sublinear_tf: bool = DEFAULTS["sublinear_tf"], progress: Progress | None = None) -> Prepared:
-    """Tokenize and vectorize ``corpus``; documents left without terms are set aside with a
-    TopicmfWarning naming them."""
+            sublinear_tf: bool = DEFAULTS["sublinear_tf"], clean=DEFAULTS["clean"],
+            progress: Progress | None = None) -> Prepared:
+    """Clean, tokenize and vectorize ``corpus``; documents left without terms are set aside
+    with a TopicmfWarning naming them.
+
+    ``clean``: False (the default) cleans nothing, True strips mail and news posts of their
+    headers, and a :class:`topicmf.clean.Cleaner` runs the steps it names (also quotes,
+    signatures, lines repeated across the corpus, phrases). What the steps learn from the
+    corpus is kept, so new texts are cleaned the same way. The README's "Cleaning the text"
+    says what each step did to four corpora.
+    """
     tokenizer = tokenizer if tokenizer is not None else Tokenizer()
+    cleaner = as_cleaner(clean, "prepare")
     step = time.perf_counter()
-    token_lists = tokenizer.tokenize_many(
-        corpus.texts, progress=None if progress is None else
-        (lambda done: progress("tokenize", done, len(corpus.texts))))
-    timings = {"tokenize": time.perf_counter() - step}
+    texts = cleaner.fit_texts(corpus.texts)
+    timings = {"clean": time.perf_counter() - step} if cleaner.active else {}
+    step = time.perf_counter()
+    n_texts = len(texts)
+    token_lists = cleaner.fit_tokens(tokenizer.tokenize_many(
+        texts, progress=None if progress is None else
+        (lambda done: progress("tokenize", done, n_texts))))
+    del texts  # the cleaned copy
+    timings["tokenize"] = time.perf_counter() - step
     step = time.perf_counter()
     dtm = vectorize(token_lists, doc_ids=corpus.ids, labels=corpus.labels, min_df=min_df,
                     max_df=max_df, max_terms=max_terms, sublinear_tf=sublinear_tf)
     dtm, fitted_rows = _drop_empty_documents(dtm)
     timings["vectorize"] = time.perf_counter() - step
     return Prepared(corpus=corpus, tokenizer=tokenizer, token_lists=token_lists, dtm=dtm,
-                    fitted_rows=fitted_rows, timings=timings)
+                    fitted_rows=fitted_rows, timings=timings, cleaner=cleaner)
 
 
 def fit_prepared(prepared: Prepared, n_topics: int, *, model: str = DEFAULTS["model"],
@@ -366,13 +395,14 @@ def fit_prepared(prepared: Prepared, n_topics: int, *, model: str = DEFAULTS["mo
                    "labels": sorted(set(corpus.labels)) if corpus.labels else []},
         "vocabulary": {"n_terms": dtm.n_terms, "n_pruned": dtm.pruned_terms,
                        "nnz": int(dtm.counts.nnz), **dtm.vocabulary.settings},
+        "cleaning": cleaning_summary(prepared.cleaner, prepared.tokenizer),
         "model": {"name": model, "n_topics": n_topics, "input": estimator.input_kind,
                   "params": _json_params(estimator), "n_iter": int(estimator.n_iter_),
                   "objective": _last(estimator.history_), **seed_info(names, seeding, dtm.vocabulary)},
         "timings_s": {k: round(v, 4) for k, v in timings.items()},
     }
     analysis = Analysis(tokenizer=prepared.tokenizer, vocabulary=dtm.vocabulary,
-                        model=estimator, model_name=model, info=info)
+                        model=estimator, model_name=model, info=info, cleaner=prepared.cleaner)
     return TopicResult(analysis=analysis, corpus=corpus, dtm=dtm,
                        fitted_rows=prepared.fitted_rows,
                        doc_weights=estimator.display_weights(doc_topic), top_n=top_n)
@@ -400,7 +430,8 @@ def new_model(name: str, n_topics: int, *, random_state=DEFAULTS["seed"], max_it
 def analyze(corpus: Corpus, n_topics: int, *, model: str = DEFAULTS["model"],
             tokenizer: Tokenizer | None = None, min_df=DEFAULTS["min_df"],
             max_df=DEFAULTS["max_df"], max_terms=DEFAULTS["max_terms"],
-            sublinear_tf: bool = DEFAULTS["sublinear_tf"], random_state: int | None = DEFAULTS["seed"],
+            sublinear_tf: bool = DEFAULTS["sublinear_tf"], clean=DEFAULTS["clean"],
+            random_state: int | None = DEFAULTS["seed"],
             max_iter: int | None = None, top_n: int = DEFAULTS["top_n"],
             progress: Progress | None = None, background: float | None = None,
             seed_words: dict | None = None, seed_strength: float | None = None) -> TopicResult:
@@ -409,11 +440,12 @@ def analyze(corpus: Corpus, n_topics: int, *, model: str = DEFAULTS["model"],
     Documents left with no term after pruning are not fitted: a TopicmfWarning names them and
     ``TopicResult.excluded`` lists them. ``seed_words`` ({name: [word, ...]}, e.g.
     ``{"finance": ["股票", "投資"]}``) guides the first topics towards those words
-    (:mod:`topicmf.guided`; NMF and PLSA).
+    (:mod:`topicmf.guided`; NMF and PLSA). ``clean`` chooses the cleaning steps, as in
+    :func:`prepare`.
     """
     return analyze_many(corpus, n_topics, models=(model,), tokenizer=tokenizer, min_df=min_df,
                         max_df=max_df, max_terms=max_terms, sublinear_tf=sublinear_tf,
-                        random_state=random_state, max_iter=max_iter, top_n=top_n,
+                        clean=clean, random_state=random_state, max_iter=max_iter, top_n=top_n,
                         progress=progress, background=background, seed_words=seed_words,
                         seed_strength=seed_strength)[0]
 
@@ -421,7 +453,8 @@ def analyze(corpus: Corpus, n_topics: int, *, model: str = DEFAULTS["model"],
 def analyze_many(corpus: Corpus, n_topics: int, *, models=(DEFAULTS["model"],),
                  tokenizer: Tokenizer | None = None, min_df=DEFAULTS["min_df"],
                  max_df=DEFAULTS["max_df"], max_terms=DEFAULTS["max_terms"],
-                 sublinear_tf: bool = DEFAULTS["sublinear_tf"], random_state: int | None = DEFAULTS["seed"],
+                 sublinear_tf: bool = DEFAULTS["sublinear_tf"], clean=DEFAULTS["clean"],
+                 random_state: int | None = DEFAULTS["seed"],
                  max_iter: int | None = None, top_n: int = DEFAULTS["top_n"],
                  progress: Progress | None = None,
                  background: float | None = None, seed_words: dict | None = None,
@@ -436,11 +469,19 @@ def analyze_many(corpus: Corpus, n_topics: int, *, models=(DEFAULTS["model"],),
     if seed_words is not None:  # before the corpus is read through: fail fast
         check_seeding(seed_words, n_topics, models)
     prepared = prepare(corpus, tokenizer=tokenizer, min_df=min_df, max_df=max_df,
-                       max_terms=max_terms, sublinear_tf=sublinear_tf, progress=progress)
+                       max_terms=max_terms, sublinear_tf=sublinear_tf, clean=clean,
+                       progress=progress)
     return [fit_prepared(prepared, n_topics, model=name, random_state=random_state,
                          max_iter=max_iter, top_n=top_n, progress=progress,
                          background=background, seed_words=seed_words,
                          seed_strength=seed_strength) for name in models]
+
+
+def cleaning_summary(cleaner: Cleaner, tokenizer: Tokenizer) -> dict:
+    """What a run's info says of its cleaning: each step on or off, and what was found."""
+    return {**cleaner.settings(), "news_stopwords": tokenizer.news_stopwords,
+            "n_posts": cleaner.n_posts_, "n_repeated_lines": len(cleaner.repeated_lines_),
+            "n_phrases": len(cleaner.phrases_)}
 
 
 def seed_params(seed_words, seed_strength, tokenizer, vocabulary, n_topics: int,

@@ -21,10 +21,11 @@ import numpy as np
 
 from . import __version__
 from ._validation import check_choice, check_int
+from .clean import Cleaner
 from .errors import InvalidParameterError
 from .models import VARIANTS, model_class
 from .pipeline import DEFAULTS, Analysis, TopicResult, Progress, _json_params, _last, \
-    check_seeding, new_model, seed_info, seed_params
+    check_seeding, cleaning_summary, new_model, seed_info, seed_params
 from .tokenize import Tokenizer
 
 __all__ = ["ENGINES", "ShardTopicResult", "analyze_shards", "open_source", "stacked_counts"]
@@ -204,6 +205,8 @@ def analyze_shards(folder, n_topics: int, *, models=(DEFAULTS["model"],),
     shards = ShardSet.open(folder, verify=True)
     opened = time.perf_counter() - step
     tokenizer = Tokenizer.from_config(shards.tokenizer_config)
+    # None: built before cleaning was recorded, or written from a matrix in memory.
+    cleaner = Cleaner.from_config(shards.manifest.get("cleaning"))
     results = []
     for name in models:
         names, seeding = seed_params(seed_words, seed_strength, tokenizer, shards.vocabulary,
@@ -218,9 +221,10 @@ def analyze_shards(folder, n_topics: int, *, models=(DEFAULTS["model"],),
             estimator.callback = None
         fit_s = time.perf_counter() - step
         info = _info(shards, name, estimator, engine, {"open": opened, "fit": fit_s})
+        info["cleaning"] = cleaning_summary(cleaner, tokenizer)
         info["model"].update(seed_info(names, seeding, shards.vocabulary))
         analysis = Analysis(tokenizer=tokenizer, vocabulary=shards.vocabulary, model=estimator,
-                            model_name=name, info=info)
+                            model_name=name, info=info, cleaner=cleaner)
         results.append(ShardTopicResult(analysis, shards, DisplayWeights(estimator), top_n,
                                         source))
     return results

@@ -32,7 +32,7 @@ _LANGS = ("auto", "en", "zh")
 _ENGINES = ("auto", "compiled", "jieba")
 # Loading the compiled segmenter takes about a second; jieba does 0.35 M characters a second.
 _COMPILED_MIN_CHARS = 500_000
-_CONFIG_KEYS = ("lang", "stopwords", "userdict", "min_length", "keep_numbers")
+_CONFIG_KEYS = ("lang", "stopwords", "userdict", "min_length", "keep_numbers", "news_stopwords")
 _PROGRESS_EVERY = 100
 # Worker processes each load jieba's dictionary (about a second) and the texts travel between
 # processes, so fanning out only pays on corpora of a few million characters.
@@ -156,6 +156,9 @@ class Tokenizer:
         one character are kept unless they are stopwords.
     keep_numbers : bool
         Keep numbers, including Chinese numerals such as 二十 or 三个, as tokens.
+    news_stopwords : bool
+        Also drop the news words that carry no topic (said, told, reuter, 表示, 记者, 日电,
+        ...: ``topicmf/stopwords/news.txt``).
     engine : {"auto", "compiled", "jieba"}
         How Chinese is segmented; all give the same words. "compiled" runs a compiled copy of
         jieba's segmentation on jieba's dictionary (numba; jieba itself when numba is missing),
@@ -166,7 +169,8 @@ class Tokenizer:
 
     def __init__(self, lang: str = "auto", *, stopwords: Iterable[str] = (),
                  userdict: Iterable[str] = (), min_length: int = 2,
-                 keep_numbers: bool = False, engine: str = "auto"):
+                 keep_numbers: bool = False, news_stopwords: bool = False,
+                 engine: str = "auto"):
         self.lang = check_choice(lang, "lang", _LANGS, owner="Tokenizer")
         self.stopwords = _string_tuple(stopwords, "stopwords")
         self.userdict = _string_tuple(userdict, "userdict")
@@ -176,6 +180,11 @@ class Tokenizer:
                 "The 'keep_numbers' parameter of Tokenizer must be True or False. "
                 f"Got {keep_numbers!r} instead.")
         self.keep_numbers = keep_numbers
+        if not isinstance(news_stopwords, bool):
+            raise InvalidParameterError(
+                "The 'news_stopwords' parameter of Tokenizer must be True or False. "
+                f"Got {news_stopwords!r} instead.")
+        self.news_stopwords = news_stopwords
         self.engine = check_choice(engine, "engine", _ENGINES, owner="Tokenizer")
         # Built on first use: loading jieba's dictionary takes about a second.
         self._jieba = None  # built on the first Han text: an English corpus never loads jieba
@@ -279,7 +288,7 @@ class Tokenizer:
         """Return the settings as a JSON-serializable dict (see :meth:`from_config`)."""
         return {"lang": self.lang, "stopwords": list(self.stopwords),
                 "userdict": list(self.userdict), "min_length": self.min_length,
-                "keep_numbers": self.keep_numbers}
+                "keep_numbers": self.keep_numbers, "news_stopwords": self.news_stopwords}
 
     @classmethod
     def from_config(cls, config: dict) -> Tokenizer:
@@ -297,7 +306,8 @@ class Tokenizer:
     def __repr__(self) -> str:
         return (f"Tokenizer(lang={self.lang!r}, {len(self.stopwords)} extra stopwords, "
                 f"{len(self.userdict)} user words, min_length={self.min_length}, "
-                f"keep_numbers={self.keep_numbers}, engine={self.engine!r})")
+                f"keep_numbers={self.keep_numbers}, news_stopwords={self.news_stopwords}, "
+                f"engine={self.engine!r})")
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -340,6 +350,8 @@ class Tokenizer:
 
         self._converter = opencc.OpenCC("t2s")
         words = _builtin_stopwords("en") + [_normalize(w).strip() for w in self.stopwords]
+        if self.news_stopwords:
+            words += _builtin_words("news")
         if self.lang != "en":
             words += _builtin_stopwords("zh")
         # Add the Simplified form of every entry so one script's entry covers the other.

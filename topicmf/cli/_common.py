@@ -107,9 +107,11 @@ def _limit(kind):
     return parse
 
 
-def add_vocabulary_options(parser) -> None:
+def add_vocabulary_options(parser, *, corpus_steps: bool = True) -> None:
     """How text becomes terms: --lang, --min-df, --max-df, --max-terms, --stopwords,
-    --userdict."""
+    --userdict, and the cleaning (see :func:`cleaning`): --clean, --drop-quotes,
+    --drop-signatures, --news-stopwords and (``corpus_steps``: the steps that learn from the
+    whole corpus) --boilerplate and --phrases."""
     parser.add_argument("--lang", default="auto", choices=["auto", "en", "zh"],
                         help="language of the documents (default: auto, per document)")
     parser.add_argument("--min-df", type=df_value, default=2, metavar="N|F",
@@ -122,6 +124,19 @@ def add_vocabulary_options(parser) -> None:
                         help="extra stopwords, one a line (repeatable)")
     parser.add_argument("--userdict", metavar="FILE", action="append", default=[],
                         help="extra Chinese words, one a line (repeatable)")
+    group = parser.add_argument_group("cleaning, all off by default (see the README's "
+                                      "'Cleaning the text')")
+    steps = {"--clean": "drop the headers of mail and news posts but the subject; other texts "
+                        "pass unchanged",
+             "--drop-quotes": "also drop the quoted lines of posts and the 'x writes:' lines",
+             "--drop-signatures": "also drop the signatures of posts, after '-- '",
+             "--news-stopwords": "drop news words that carry no topic: said, told, reuter, "
+                                 "表示, 记者, 日电, ...",
+             "--boilerplate": "drop the lines found in at least 1%% (and 5) of the documents",
+             "--phrases": "join two-word collocations (new_york, 中央银行) into one term"}
+    for flag, text in steps.items():
+        if corpus_steps or flag not in ("--boilerplate", "--phrases"):
+            group.add_argument(flag, action="store_true", help=text)
 
 
 def df_value(text: str):
@@ -169,7 +184,20 @@ def tokenizer(args):
     from ..tokenize import Tokenizer, read_word_file
 
     return Tokenizer(args.lang, stopwords=[w for f in args.stopwords for w in read_word_file(f)],
-                     userdict=[w for f in args.userdict for w in read_word_file(f)])
+                     userdict=[w for f in args.userdict for w in read_word_file(f)],
+                     news_stopwords=args.news_stopwords)
+
+
+def cleaning(args):
+    """The pipeline's ``clean`` the flags ask for: a Cleaner of the steps they name
+    (--drop-quotes and --drop-signatures imply --clean)."""
+    from ..clean import Cleaner
+
+    # build-matrix reads the corpus once: it has no flags for the corpus-wide steps.
+    return Cleaner(mail=args.clean or args.drop_quotes or args.drop_signatures,
+                   quotes=args.drop_quotes, signatures=args.drop_signatures,
+                   boilerplate=getattr(args, "boilerplate", False),
+                   phrases=getattr(args, "phrases", False))
 
 
 def print_json(data) -> None:

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from ..errors import InvalidParameterError
-from ._common import add_reading_options, add_vocabulary_options, check_topics, examples, load, \
-    print_json, progress, tokenizer
+from ._common import add_reading_options, add_vocabulary_options, check_topics, cleaning, \
+    examples, load, print_json, progress, tokenizer
 from ._shards import fit_shards, inside, shard_folder
 
 MODELS = ("lsa", "nmf", "nmf-kl", "plsa")  # "all" fits each of them
@@ -16,8 +16,10 @@ DEFAULT_MODEL = "nmf-kl"  # topicmf.pipeline.DEFAULTS["model"], held by a test
 #: Options that shape the matrix: a shard folder was built with its own, so they must keep
 #: the defaults the parser gives them.
 BUILD_OPTIONS = ("lang", "min_df", "max_df", "max_terms", "sublinear_tf", "stopwords",
-                 "userdict", "text_column", "id_column", "label_column", "date_column", "lines",
-                 "encoding", "limit", "max_doc_chars", "max_unpacked_ratio")
+                 "userdict", "clean", "drop_quotes", "drop_signatures", "news_stopwords",
+                 "boilerplate", "phrases", "text_column", "id_column", "label_column",
+                 "date_column", "lines", "encoding", "limit", "max_doc_chars",
+                 "max_unpacked_ratio")
 
 
 def add_parser(commands, common) -> None:
@@ -108,7 +110,7 @@ def run(args) -> int:
             results = analyze_many(
                 corpus, args.topics, models=args.model, tokenizer=tokenizer(args),
                 min_df=args.min_df, max_df=args.max_df, max_terms=args.max_terms,
-                sublinear_tf=args.sublinear_tf, random_state=args.seed,
+                sublinear_tf=args.sublinear_tf, clean=cleaning(args), random_state=args.seed,
                 max_iter=args.max_iter, top_n=args.top_n, progress=report,
                 background=args.background, seed_words=seed_words,
                 seed_strength=args.seed_strength)

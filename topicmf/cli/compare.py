@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import InvalidParameterError
-from ._common import add_reading_options, add_vocabulary_options, check_topics, examples, load, \
-    print_json, tokenizer
+from ._common import add_reading_options, add_vocabulary_options, check_topics, cleaning, \
+    examples, load, print_json, tokenizer
 
 VARIANTS = ("lsa", "nmf", "nmf-kl", "plsa", "lda")  # topicmf.compare.VARIANTS, held by a test
 
@@ -53,7 +53,7 @@ def run(args) -> int:
     corpus = load(args)
     result = compare(corpus, args.topics, models, tokenizer=tokenizer(args),
                      min_df=args.min_df, max_df=args.max_df, max_terms=args.max_terms,
-                     seeds=seeds, sample=args.sample, n_jobs=args.jobs)
+                     clean=cleaning(args), seeds=seeds, sample=args.sample, n_jobs=args.jobs)
     out = Path(args.out or Path("reports") / corpus.name / "compare")
     show(args, result.save(out), "model", out, footer=recurrence_lines(result.recurrence))
     return 0

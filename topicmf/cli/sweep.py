@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._common import examples, load, tokenizer
+from ._common import cleaning, examples, load, tokenizer
 from .analyze import DEFAULT_MODEL
 from .compare import VARIANTS, add_evaluation_options, seed_range, show
 
@@ -30,7 +30,7 @@ def run(args) -> int:
     seeds = seed_range(args)
     corpus = load(args)
     result = sweep(corpus, ks, args.model, tokenizer=tokenizer(args), min_df=args.min_df,
-                   max_df=args.max_df, max_terms=args.max_terms,
+                   max_df=args.max_df, max_terms=args.max_terms, clean=cleaning(args),
                    seeds=seeds, n_jobs=args.jobs)
     out = Path(args.out or Path("reports") / corpus.name / "sweep")
     show(args, result.save(out), "n_topics", out,

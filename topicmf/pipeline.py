@@ -23,7 +23,7 @@ from .corpus import Corpus
 from .errors import InvalidParameterError, TopicmfWarning, VocabularyError
 from .models import MODELS
 from .tokenize import Tokenizer
-from .vectorize import DocTermMatrix, Vocabulary, vectorize
+from .vectorize import DocTermMatrix, Vocabulary, check_weighting, vectorize
 
 __all__ = ["Analysis", "Prepared", "TopicResult", "analyze", "analyze_many", "fit_prepared",
            "prepare", "INPUT_KIND", "DEFAULTS"]
@@ -37,7 +37,7 @@ INPUT_KIND = {name: cls.input_kind for name, cls in MODELS.items()}
 # names). On Chinese news it helped KL-NMF (purity 0.87 -> 0.93), NMF hardly (0.945 -> 0.949);
 # THUCNews headlines unchanged (benchmarks/weighting.py, benchmarks/RESULTS.md).
 DEFAULTS = {"model": "nmf", "min_df": 2, "max_df": 0.5, "max_terms": None,
-            "sublinear_tf": False, "seed": 0, "top_n": 10}
+            "sublinear_tf": False, "weighting": "tfidf", "seed": 0, "top_n": 10}
 
 # progress(stage, done, total): stage is "tokenize" or "fit"; total may be None.
 Progress = Callable[[str, int, "int | None"], None]
@@ -309,9 +309,12 @@ class Prepared:
 
 def prepare(corpus: Corpus, *, tokenizer: Tokenizer | None = None, min_df=DEFAULTS["min_df"],
             max_df=DEFAULTS["max_df"], max_terms=DEFAULTS["max_terms"],
-            sublinear_tf: bool = DEFAULTS["sublinear_tf"], progress: Progress | None = None) -> Prepared:
-    """Tokenize and vectorize ``corpus``; documents left without terms are set aside with a
+            sublinear_tf: bool = DEFAULTS["sublinear_tf"], weighting: str = DEFAULTS["weighting"],
+            progress: Progress | None = None) -> Prepared:
+    """Tokenize and vectorize ``corpus`` (``weighting``: "tfidf" or "log-entropy", see
+    :func:`topicmf.vectorize.vectorize`); documents left without terms are set aside with a
     TopicmfWarning naming them."""
+    check_weighting(weighting, sublinear_tf)  # before the corpus is read through: fail fast
     tokenizer = tokenizer if tokenizer is not None else Tokenizer()
     step = time.perf_counter()
     token_lists = tokenizer.tokenize_many(
@@ -320,7 +323,8 @@ def prepare(corpus: Corpus, *, tokenizer: Tokenizer | None = None, min_df=DEFAUL
     timings = {"tokenize": time.perf_counter() - step}
     step = time.perf_counter()
     dtm = vectorize(token_lists, doc_ids=corpus.ids, labels=corpus.labels, min_df=min_df,
-                    max_df=max_df, max_terms=max_terms, sublinear_tf=sublinear_tf)
+                    max_df=max_df, max_terms=max_terms, sublinear_tf=sublinear_tf,
+                    weighting=weighting)
     dtm, fitted_rows = _drop_empty_documents(dtm)
     timings["vectorize"] = time.perf_counter() - step
     return Prepared(corpus=corpus, tokenizer=tokenizer, token_lists=token_lists, dtm=dtm,
@@ -390,7 +394,8 @@ def fit_prepared(prepared: Prepared, n_topics: int, *, model: str = DEFAULTS["mo
 def analyze(corpus: Corpus, n_topics: int, *, model: str = DEFAULTS["model"],
             tokenizer: Tokenizer | None = None, min_df=DEFAULTS["min_df"],
             max_df=DEFAULTS["max_df"], max_terms=DEFAULTS["max_terms"],
-            sublinear_tf: bool = DEFAULTS["sublinear_tf"], random_state: int | None = DEFAULTS["seed"],
+            sublinear_tf: bool = DEFAULTS["sublinear_tf"], weighting: str = DEFAULTS["weighting"],
+            random_state: int | None = DEFAULTS["seed"],
             max_iter: int | None = None, top_n: int = DEFAULTS["top_n"],
             progress: Progress | None = None, background: float | None = None,
             seed_words: dict | None = None, seed_strength: float | None = None) -> TopicResult:
@@ -403,15 +408,17 @@ def analyze(corpus: Corpus, n_topics: int, *, model: str = DEFAULTS["model"],
     """
     return analyze_many(corpus, n_topics, models=(model,), tokenizer=tokenizer, min_df=min_df,
                         max_df=max_df, max_terms=max_terms, sublinear_tf=sublinear_tf,
-                        random_state=random_state, max_iter=max_iter, top_n=top_n,
-                        progress=progress, background=background, seed_words=seed_words,
-                        seed_strength=seed_strength)[0]
+                        weighting=weighting, random_state=random_state, max_iter=max_iter,
+                        top_n=top_n, progress=progress, background=background,
+                        seed_words=seed_words, seed_strength=seed_strength)[0]
 
 
 def analyze_many(corpus: Corpus, n_topics: int, *, models=(DEFAULTS["model"],),
                  tokenizer: Tokenizer | None = None, min_df=DEFAULTS["min_df"],
                  max_df=DEFAULTS["max_df"], max_terms=DEFAULTS["max_terms"],
-                 sublinear_tf: bool = DEFAULTS["sublinear_tf"], random_state: int | None = DEFAULTS["seed"],
+                 sublinear_tf: bool = DEFAULTS["sublinear_tf"],
+                 weighting: str = DEFAULTS["weighting"],
+                 random_state: int | None = DEFAULTS["seed"],
                  max_iter: int | None = None, top_n: int = DEFAULTS["top_n"],
                  progress: Progress | None = None,
                  background: float | None = None, seed_words: dict | None = None,
@@ -426,7 +433,8 @@ def analyze_many(corpus: Corpus, n_topics: int, *, models=(DEFAULTS["model"],),
     if seed_words is not None:  # before the corpus is read through: fail fast
         check_seeding(seed_words, n_topics, models)
     prepared = prepare(corpus, tokenizer=tokenizer, min_df=min_df, max_df=max_df,
-                       max_terms=max_terms, sublinear_tf=sublinear_tf, progress=progress)
+                       max_terms=max_terms, sublinear_tf=sublinear_tf, weighting=weighting,
+                       progress=progress)
     return [fit_prepared(prepared, n_topics, model=name, random_state=random_state,
                          max_iter=max_iter, top_n=top_n, progress=progress,
                          background=background, seed_words=seed_words,

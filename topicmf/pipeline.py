@@ -246,6 +246,12 @@ class TopicResult:
         from .search import search
         return search(self, query, n)
 
+    def similar(self, doc, n: int = 10) -> list[dict]:
+        """The ``n`` documents closest to ``doc`` by their vectors: a fitted document by id
+        (str) or row (int), itself left out, or a text (see :func:`topicmf.search.similar`)."""
+        from .search import similar
+        return similar(self, doc, n)
+
     def merge_topics(self, *topic_sets) -> "TopicResult":
         """A new result in which each given set of topics is one topic: ``merge_topics([0, 3])``
         or ``merge_topics([0, 3], [1, 5])``. The merged topic takes the place of the lowest

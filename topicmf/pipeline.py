@@ -36,6 +36,9 @@ INPUT_KIND = {name: cls.input_kind for name, cls in MODELS.items()}
 # newsgroup subjects: the coherence gain came partly from mail-header topics (apr / gmt, newsreader
 # names). On Chinese news it helped KL-NMF (purity 0.87 -> 0.93), NMF hardly (0.945 -> 0.949);
 # THUCNews headlines unchanged (benchmarks/weighting.py, benchmarks/RESULTS.md).
+# weighting stays TF-IDF for topics; log-entropy (or sublinear tf) is the choice for LSA search
+# and similarity, best or tied for neighbours on the four labelled corpora
+# (benchmarks/similarity.py; the README's "Finding documents").
 DEFAULTS = {"model": "nmf", "min_df": 2, "max_df": 0.5, "max_terms": None,
             "sublinear_tf": False, "weighting": "tfidf", "seed": 0, "top_n": 10}
 

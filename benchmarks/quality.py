@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from topicmf import evaluate  # noqa: E402
 from topicmf.corpus import Corpus, load_corpus  # noqa: E402
-from topicmf.models import LDA, LSA, MODELS, NMF, PLSA  # noqa: E402
+from topicmf.models import LDA, LSA, NMF, PLSA, make_model, model_class  # noqa: E402
 from topicmf.pipeline import DEFAULTS  # noqa: E402
 from topicmf.tokenize import Tokenizer  # noqa: E402
 from topicmf.vectorize import vectorize  # noqa: E402
@@ -54,9 +54,10 @@ def models(k, skip_slow, n_init=1):
     from sklearn.decomposition import NMF as SkNMF
     from sklearn.decomposition import LatentDirichletAllocation
 
-    default = MODELS[DEFAULTS["model"]]
+    default = DEFAULTS["model"]
     table = {
-        "topicmf default": (default.input_kind, lambda seed: default(k, random_state=seed)),
+        "topicmf default": (model_class(default).input_kind,
+                            lambda seed: make_model(default, k, random_state=seed)),
         **({} if n_init == 1 else {
             f"topicmf NMF, n_init {n_init}": ("tfidf", lambda seed: NMF(
                 k, random_state=seed, n_init=n_init)),

@@ -17,9 +17,10 @@ Each figure comes with its standard error (Hanley and McNeil's for the AUC; over
 precision@10); every row sees the same pairs and queries.
 
 Rows: the weighted rows themselves (lexical similarity), LSA at K = 200 and 400 on each
-weighting (the fitted document vectors, U S), the default model (NMF, K = classes, its topic
-mixtures) and, as the anchor, gensim's LsiModel (its defaults) on gensim's LogEntropyModel over
-the same counts. fit s: the fit alone (vectorizing is under a second).
+weighting (the fitted document vectors, U S), the default model and Frobenius NMF (K =
+classes, their topic mixtures) and, as the anchor, gensim's LsiModel (its defaults) on
+gensim's LogEntropyModel over the same counts. fit s: the fit alone (vectorizing is under a
+second).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from quality import CASES, read_case, tokenize  # noqa: E402
 
-from topicmf.models import LSA, MODELS  # noqa: E402
+from topicmf.models import LSA, make_model, model_class  # noqa: E402
 from topicmf.pipeline import DEFAULTS  # noqa: E402
 from topicmf.search import rank_by_cosine  # noqa: E402
 from topicmf.vectorize import vectorize  # noqa: E402
@@ -102,6 +103,14 @@ def auc_standard_error(auc: float, n_positive: int, n_negative: int) -> float:
     return float(np.sqrt(variance))
 
 
+def topic_mixtures(name: str, k: int, dtm) -> np.ndarray:
+    """The document vectors of the model ``name`` (a key of topicmf.models.VARIANTS), seed
+    0, as every output shows them."""
+    model = make_model(name, k, random_state=0)
+    return model_class(name).display_weights(model.fit_transform(dtm.matrix_for(
+        model.input_kind)))
+
+
 def gensim_lsi(counts, k: int) -> np.ndarray:
     """gensim's LsiModel (its defaults, seed 0) on its LogEntropyModel of the same counts:
     the documents' LSI vectors."""
@@ -152,10 +161,9 @@ def run_case(name: str, max_docs: int, n_pairs: int, n_queries: int):
     fits += [(f"LSA K = {n}, {weighting}",
               lambda m=matrix, n=n: LSA(n, random_state=0).fit_transform(m.tfidf), True)
              for n in KS for weighting, matrix in matrices.items()]
-    default = MODELS[DEFAULTS["model"]]
-    fits.append((f"the default ({DEFAULTS['model'].upper()}, K = {k})",
-                 lambda: default.display_weights(default(k, random_state=0).fit_transform(
-                     dtm.matrix_for(default.input_kind))), True))
+    fits += [(label, lambda name=name: topic_mixtures(name, k, dtm), True)
+             for name, label in ((DEFAULTS["model"], f"the default ({DEFAULTS['model']}, "
+                                  f"K = {k})"), ("nmf", f"NMF (Frobenius), K = {k}"))]
     fits += [(f"gensim LSI K = {n} on its log-entropy (anchor)",
               lambda n=n: gensim_lsi(dtm.counts, n), True) for n in KS]
     LSA(8, random_state=0).fit(dtm.tfidf)  # compiles the kernels, outside the timings

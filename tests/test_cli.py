@@ -292,12 +292,14 @@ def test_several_models_share_one_vocabulary_and_get_a_folder_each(two_topic_fol
     status, stdout, _ = run(["analyze", two_topic_folder, "--topics", 2, "--model", "all",
                              "--out", out], capsys)
     assert status == 0
-    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["lsa", "nmf", "plots", "plsa"]
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == [
+        "lsa", "nmf", "nmf-kl", "plots", "plsa"]
     assert (out / "index.html").is_file() and (out / "nmf" / "report.json").is_file()
     vocabularies = {load_analysis(out / name).vocabulary.terms.tolist().__repr__()
-                    for name in ("lsa", "nmf", "plsa")}
+                    for name in ("lsa", "nmf", "nmf-kl", "plsa")}
     assert len(vocabularies) == 1
     assert "LSA with 2 topics" in stdout and "PLSA with 2 topics" in stdout
+    assert "NMF-KL with 2 topics" in stdout
     status, stdout, _ = run(["analyze", two_topic_folder, "--topics", 2, "--model", "nmf,plsa",
                              "--out", tmp_path / "two", "--json"], capsys)
     assert [r["summary"]["model"]["name"] for r in json.loads(stdout)["runs"]] == ["nmf", "plsa"]
@@ -307,7 +309,7 @@ def test_several_models_share_one_vocabulary_and_get_a_folder_each(two_topic_fol
 def test_unknown_model_is_a_usage_error(two_topic_folder, value, capsys):
     with pytest.raises(SystemExit) as exc:
         cli.main(["analyze", str(two_topic_folder), "--topics", "2", "--model", value])
-    assert exc.value.code == 2 and "lsa, nmf, plsa" in capsys.readouterr().err
+    assert exc.value.code == 2 and "lsa, nmf, nmf-kl, plsa" in capsys.readouterr().err
 
 
 def test_output_cut_short_by_the_reader_is_not_an_error(two_topic_folder, tmp_path, capsys):

@@ -12,6 +12,7 @@ import pytest
 
 from topicmf import _csv
 from topicmf.cli import COMMANDS, _common, build_parser, main
+from topicmf.pipeline import DEFAULTS
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = {"numpy", "scipy", "sklearn", "matplotlib", "jieba", "gensim", "numba", "opencc", "tqdm"}
@@ -158,18 +159,19 @@ def test_doc_ids_that_look_like_formulas_are_written_as_text(tmp_path):
 
 def test_the_parsers_model_lists_are_the_librarys():
     from topicmf.cli import analyze as analyze_command, compare as compare_command
-    from topicmf.compare import VARIANTS
-    from topicmf.models import MODELS
+    from topicmf.models import VARIANTS
+    from topicmf.pipeline import DEFAULTS
 
     assert compare_command.VARIANTS == tuple(VARIANTS)
-    assert set(analyze_command.MODELS) <= set(MODELS)
+    assert set(analyze_command.MODELS) == set(VARIANTS) - {"lda"}  # LDA: a reference in compare
+    assert analyze_command.DEFAULT_MODEL == DEFAULTS["model"]
 
 
 def test_the_fit_line_shows_the_fit_apart_from_tokenizing(two_topic_folder, tmp_path, capsys):
     assert main(["analyze", str(two_topic_folder), "--topics", "2", "--min-df", "1",
                  "--out", str(tmp_path / "o")]) == 0
     first = capsys.readouterr().out.splitlines()[0]
-    assert "NMF with 2 topics (" in first and " iterations in " in first
+    assert f"{DEFAULTS['model'].upper()} with 2 topics (" in first and " iterations in " in first
     assert "; tokenizing " in first and first.endswith(" s)")
 
 

@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from conftest import make_two_topic_texts, subcommand_parser
@@ -40,6 +41,25 @@ def test_compare_has_every_metric_for_every_model(comparison):
     assert comparison.settings["coherence"]["window_sizes"] == {
         "c_npmi": 10, "c_v": 110, "u_mass": None}
     assert all(len(topics) == 2 for topics in comparison.topics.values())
+    # Both topics of every non-negative model are found again by the other seeds' runs.
+    for name in ("nmf", "nmf-kl", "plsa", "lda"):
+        assert len(comparison.recurrence[name]) == 2
+        assert min(comparison.recurrence[name]) > 0.9
+
+
+def test_topic_recurrence_marks_the_topic_the_other_runs_miss():
+    from topicmf.evaluate import topic_recurrence
+
+    rng = np.random.RandomState(0)
+    reference = rng.uniform(size=(3, 40)) ** 8  # three distinct topics
+    noisy = [reference * rng.uniform(0.9, 1.1, size=reference.shape) for _ in range(3)]
+    for run in noisy:
+        run[1] = rng.uniform(size=40) ** 8  # topic 1 is never found again
+    found = topic_recurrence(reference, noisy)
+    assert found[0] > 0.95 and found[2] > 0.95 and found[1] < 0.5
+    assert topic_recurrence(reference, [reference[::-1]]) == pytest.approx(np.ones(3))
+    with pytest.raises(InvalidParameterError, match="at least one other run"):
+        topic_recurrence(reference, [])
 
 
 def test_compare_rejects_unknown_models(corpus):
@@ -100,6 +120,25 @@ def test_compare_command_writes_table_and_report(two_topic_folder, tmp_path, cap
     assert report["settings"]["coherence"]["topn"] == 10
     header = (out / "compare.csv").read_text(encoding="utf-8").splitlines()[0]
     assert header.startswith("model,n_topics,fit_s,c_npmi,c_v,u_mass,diversity")
+    assert "recurs in the other runs" in shown
+    assert set(report["recurrence"]) == {"nmf", "plsa"}
+    assert all(len(values) == 2 for values in report["recurrence"].values())
+
+
+def test_compare_command_samples_the_documents_for_the_other_runs(two_topic_folder, tmp_path,
+                                                                   capsys):
+    out = tmp_path / "sampled"
+    args = _parser().parse_args(["compare", str(two_topic_folder), "--topics", "2",
+                                 "--models", "nmf-kl", "--seeds", "3", "--sample", "0.8",
+                                 "--json", "--out", str(out)])
+    assert args.run(args) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["settings"]["sample"] == 0.8 and len(printed["recurrence"]["nmf-kl"]) == 2
+    args = _parser().parse_args(["compare", str(two_topic_folder), "--topics", "2",
+                                 "--sample", "1.5", "--out", str(tmp_path / "bad")])
+    with pytest.raises(InvalidParameterError, match="sample"):
+        args.run(args)
+    assert not (tmp_path / "bad").exists()
 
 
 def test_sweep_command_json(two_topic_folder, tmp_path, capsys):

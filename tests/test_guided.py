@@ -142,12 +142,30 @@ def test_a_seeded_fit_is_deterministic_and_saves_its_seeds(name):
     np.testing.assert_array_equal(back.transform(X[:5]), a.transform(X[:5]))
 
 
-def test_a_stronger_seed_pulls_its_words_further():
+@pytest.mark.filterwarnings("ignore::topicmf.errors.ConvergenceWarning")
+@pytest.mark.parametrize("beta_loss", ["frobenius", "kullback-leibler"])
+def test_a_stronger_seed_pulls_its_words_further(beta_loss):
     X = _planted(seed=2)
-    weights = [NMF(3, random_state=0, max_iter=200, seed_topics=[[45]], seed_strength=s)
-               .fit(X).components_[0] for s in (0.0, 0.3, 3.0)]
+    weights = [NMF(3, beta_loss=beta_loss, random_state=0, max_iter=200, seed_topics=[[45]],
+                   seed_strength=s).fit(X).components_[0] for s in (0.0, 0.3, 3.0)]
     shares = [w[45] / w.sum() for w in weights]
     assert shares[0] < shares[1] < shares[2]
+
+
+def test_the_kl_seed_penalty_holds_when_a_topic_is_scaled():
+    """Scaling a topic up (and its documents' weights down) leaves W H as it is: the penalty
+    must not change either, or the fit could void it that way."""
+    from topicmf.models._seeds import Seeds
+
+    seeds = Seeds([np.array([1, 3])], mass=2.0, weight=5.0)
+    HT = np.random.RandomState(0).uniform(0.1, 1.0, size=(6, 2))
+    scaled = HT.copy()
+    scaled[:, 0] *= 40.0
+    assert seeds.kl_penalty(HT) > 0
+    assert seeds.kl_penalty(scaled) == pytest.approx(seeds.kl_penalty(HT))
+    only_seeds = np.zeros((6, 2))
+    only_seeds[[1, 3], 0] = 1.0  # topic 0 is its seed words, in equal parts: no penalty
+    assert seeds.kl_penalty(only_seeds + 1e-300) == pytest.approx(0.0, abs=1e-9)
 
 
 def test_seed_parameters_are_checked():
@@ -169,8 +187,10 @@ def test_analyze_names_the_seeded_topics_everywhere(tmp_path):
     from topicmf.export import write_outputs
 
     corpus = load_corpus(ZH)
-    result = analyze(corpus, 3, seed_words={"财经": ["股票", "投資", "银行"],
-                                            "政治": ["选举", "總統"]})
+    # PLSA: on these 80 documents at K = 3, KL-NMF gives the free topic words every story
+    # uses (表示, 今天) and half the documents of both classes.
+    result = analyze(corpus, 3, model="plsa", seed_words={"财经": ["股票", "投資", "银行"],
+                                                          "政治": ["选举", "總統"]})
     assert result.analysis.topic_names == ["财经", "政治", None]
     labels = result.analysis.topic_labels()
     assert labels[:2] == ["财经", "政治"] and " / " in labels[2]

@@ -657,7 +657,10 @@ def test_the_pipeline_fits_each_model_on_the_matrix_it_declares(monkeypatch):
             seen["max"] = float(X.max())
             return super().fit(X, y)
 
+    from topicmf.models import VARIANTS
+
     monkeypatch.setitem(MODELS, "countnmf", CountNMF)
+    monkeypatch.setitem(VARIANTS, "countnmf", ("countnmf", {}))
     root = Path(__file__).resolve().parents[1]
     prepared = pipeline.prepare(load_corpus(root / "corpora" / "finance-politics-en"))
     result = pipeline.fit_prepared(prepared, 2, model="countnmf")

@@ -12,6 +12,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 
 from topicmf import analyze, load_corpus
+from topicmf.pipeline import DEFAULTS
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "examples" / "notebook.ipynb"
@@ -35,7 +36,7 @@ def test_the_example_notebook_runs_and_shows_the_table_and_the_report(tmp_path, 
     cells = {cell.id: cell for cell in notebook.cells}
     expected = analyze(load_corpus(ROOT / "corpora" / "finance-politics-en"), 2, random_state=0)
     table = html_outputs(cells["fit"])
-    assert "finance-politics-en: 80 documents" in table and "NMF with 2 topics" in table
+    assert "finance-politics-en: 80 documents" in table and f"{DEFAULTS['model'].upper()} with 2 topics" in table
     for terms in expected.topics:
         term, weight = terms[0]
         assert f"{term} {weight:.3g}" in table

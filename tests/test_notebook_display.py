@@ -51,7 +51,7 @@ def test_result_table_has_a_row_per_topic_and_escapes_the_corpus_name(result):
     assert "script" not in tags and "img" not in tags
     assert html.escape(f"news {HOSTILE}") in page
     assert "24 documents" in page and f"{len(result.analysis.vocabulary)} terms" in page
-    assert "NMF with 2 topics" in page
+    assert f"{result.analysis.model_name.upper()} with 2 topics" in page
     assert tags.count("tr") == 1 + 2  # the header and one row per topic
     for k, terms in enumerate(result.topics):
         term, weight = terms[0]

@@ -216,6 +216,7 @@ def test_cli_rejects_an_unknown_period(dated_file, capsys):
 
 # ------------------------------------------------------------------------------ a real corpus
 
+@pytest.mark.filterwarnings("ignore::topicmf.errors.ConvergenceWarning")  # 100 iterations
 def test_chinese_news_by_month(tmp_path):
     path = SHARED_CORPORA / "xwlb_news_zh.jsonl.gz"
     assert path.is_file(), f"{path} is missing: the shared corpora are needed here"

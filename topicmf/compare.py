@@ -22,7 +22,7 @@ from . import evaluate
 from ._validation import check_choice, check_float, check_int
 from .corpus import Corpus
 from .errors import InvalidParameterError, TopicmfWarning, VocabularyError
-from .models import MODELS
+from .models import MODELS, VARIANTS, make_model, model_class
 from .pipeline import DEFAULTS
 from .tokenize import Tokenizer
 from .vectorize import DocTermMatrix, vectorize
@@ -30,10 +30,6 @@ from .vectorize import DocTermMatrix, vectorize
 __all__ = ["compare", "sweep", "plot_sweep", "Comparison", "SweepResult", "VARIANTS",
            "K_RULE", "parse_ks"]
 
-#: Names usable in ``models``: a model class and the parameters that make the variant.
-VARIANTS = {"lsa": ("lsa", {}), "nmf": ("nmf", {}),
-            "nmf-kl": ("nmf", {"beta_loss": "kullback-leibler"}),
-            "plsa": ("plsa", {}), "lda": ("lda", {})}
 #: Below this many stored entries, starting worker processes costs more than it saves.
 PARALLEL_NNZ = 200_000
 
@@ -51,13 +47,18 @@ class Comparison:
     rows: list[dict]
     topics: dict[str, list[list[tuple[str, float]]]]
     settings: dict = field(default_factory=dict)
+    #: Per model, how well each topic recurs in the other runs (None with one seed):
+    #: :func:`topicmf.evaluate.topic_recurrence`.
+    recurrence: dict[str, list[float] | None] = field(default_factory=dict)
 
     def save(self, folder) -> dict:
-        """Write compare.csv and compare.json (settings, rows, each model's top 10 terms) into
-        ``folder``, all at once; returns {"report": what the JSON holds, "files": names}."""
+        """Write compare.csv and compare.json (settings, rows, each model's top 10 terms and
+        their topics' recurrence) into ``folder``, all at once; returns {"report": what the
+        JSON holds, "files": names}."""
         report = {"settings": self.settings, "rows": self.rows,
                   "topics": {name: [[t for t, _ in topic[:10]] for topic in topics]
-                             for name, topics in self.topics.items()}}
+                             for name, topics in self.topics.items()},
+                  "recurrence": self.recurrence}
         return _save(folder, "compare", report, self.rows)
 
     def _repr_html_(self) -> str:
@@ -144,15 +145,16 @@ def compare(corpus: Corpus, n_topics: int, models=("lsa", "nmf", "nmf-kl", "plsa
     jobs = []
     for name in models:
         jobs += _stability_jobs(name, n_topics, seeds, sample, data.dtm.n_docs)
-        if heldout > 0 and MODELS[VARIANTS[name][0]].probabilistic:
+        if heldout > 0 and model_class(name).probabilistic:
             jobs.append(_Job(name, n_topics, seeds[0], "heldout",
                              _split(data.dtm.n_docs, heldout, seeds[0])))
     done = _run_jobs(jobs, data.dtm, n_jobs)
     main = {name: done[(name, n_topics, seeds[0], "main")] for name in models}
     topics = {name: main[name]["model"].top_terms(data.dtm.terms, 25) for name in models}
     scores = _coherence(data, [topics[name] for name in models], measures, topn)
-    rows = []
+    rows, recurrence = [], {}
     for name, coherence in zip(models, scores):
+        recurrence[name] = _recurrence(done, name, n_topics, seeds, sample)
         row = {"model": name, "n_topics": n_topics, "fit_s": round(main[name]["fit_s"], 3)}
         row.update(_metrics(data, main[name], coherence, topics[name]))
         row["stability"] = _stability(done, name, n_topics, seeds, sample)
@@ -163,12 +165,12 @@ def compare(corpus: Corpus, n_topics: int, models=("lsa", "nmf", "nmf-kl", "plsa
         rows.append(row)
     settings = {**data.settings, "n_topics": n_topics, "seeds": list(seeds), "sample": sample,
                 "heldout": heldout, "coherence": _coherence_settings(measures, topn)}
-    return Comparison(rows=rows, topics=topics, settings=settings)
+    return Comparison(rows=rows, topics=topics, settings=settings, recurrence=recurrence)
 
 
 # ---------------------------------------------------------------------------------- sweep
 
-def sweep(corpus: Corpus, ks, model: str = "nmf", *, tokenizer: Tokenizer | None = None,
+def sweep(corpus: Corpus, ks, model: str = DEFAULTS["model"], *, tokenizer: Tokenizer | None = None,
           min_df=DEFAULTS["min_df"], max_df=DEFAULTS["max_df"],
           max_terms=DEFAULTS["max_terms"], seeds=(0, 1, 2), sample: float = 0.8,
           measures=("c_npmi",), topn: int = 10, n_jobs: int | None = None) -> SweepResult:
@@ -354,10 +356,10 @@ def _fit_job(job: _Job, dtm: DocTermMatrix):
     """Fit one model; return what the metrics need and the warnings it raised."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        kind, params = VARIANTS[job.name]
+        kind = VARIANTS[job.name][0]
         X = dtm.matrix_for(MODELS[kind].input_kind)
         fit_rows = job.rows if job.rows is not None else np.arange(X.shape[0])
-        model = MODELS[kind](job.n_topics, random_state=job.seed, **params)
+        model = make_model(job.name, job.n_topics, random_state=job.seed)
         started = time.perf_counter()
         doc_topic = model.fit_transform(X[fit_rows])
         result = {"fit_s": time.perf_counter() - started, "kind": kind,
@@ -404,12 +406,26 @@ def _metrics(data, fit, coherence, topics) -> dict:
     return row
 
 
+def _refits(done, name, k, seeds, sample) -> list:
+    """The topic-term matrices of the runs that stability compares, besides the main run's."""
+    if sample < 1.0:
+        return [done[(name, k, s, "sample")]["components"] for s in seeds]
+    return [done[(name, k, s, "seed")]["components"] for s in seeds[1:]]
+
+
 def _stability(done, name, k, seeds, sample):
     if len(seeds) < 2:
         return None
-    if sample < 1.0:
-        runs = [done[(name, k, s, "sample")]["components"] for s in seeds]
-    else:
-        runs = [done[(name, k, s, "main" if i == 0 else "seed")]["components"]
-                for i, s in enumerate(seeds)]
+    runs = _refits(done, name, k, seeds, sample)
+    if sample >= 1.0:
+        runs = [done[(name, k, seeds[0], "main")]["components"], *runs]
     return round(evaluate.stability(runs), 4)
+
+
+def _recurrence(done, name, k, seeds, sample) -> list[float] | None:
+    """How well each topic of the main run recurs in the refits (evaluate.topic_recurrence)."""
+    if len(seeds) < 2:
+        return None
+    main = done[(name, k, seeds[0], "main")]["components"]
+    return [round(float(v), 4) for v in
+            evaluate.topic_recurrence(main, _refits(done, name, k, seeds, sample))]

@@ -24,7 +24,8 @@ from .models import _kernels
 
 __all__ = ["Coherence", "CoherenceResult", "MEASURES", "WINDOW_SIZES", "topic_diversity",
            "reconstruction_error", "log_likelihood", "model_log_likelihood",
-           "heldout_perplexity", "purity", "label_agreement", "match_topics", "stability"]
+           "heldout_perplexity", "purity", "label_agreement", "match_topics", "stability",
+           "topic_recurrence"]
 
 MEASURES = ("c_npmi", "c_v", "u_mass")
 #: gensim's default windows (tokens); u_mass counts whole documents.
@@ -391,6 +392,24 @@ def stability(components) -> float:
                                     "(give at least two seeds).")
     scores = [match_topics(a, b)[2].mean() for a, b in itertools.combinations(components, 2)]
     return float(np.mean(scores))
+
+
+def topic_recurrence(reference, runs) -> np.ndarray:
+    """How well each topic of ``reference`` (a topic-term matrix) recurs in the other
+    ``runs`` (topic-term matrices of refits: other seeds, other samples of the documents):
+    per topic, the mean over the runs of the cosine similarity with the topic it is paired
+    with (:func:`match_topics`). 1 means every run found that topic again; a low value marks
+    a topic the fit does not reliably find."""
+    runs = list(runs)
+    if not runs:
+        raise InvalidParameterError("topic_recurrence needs the topics of at least one other "
+                                    "run (give at least two seeds).")
+    reference = np.asarray(reference, dtype=np.float64)
+    total = np.zeros(reference.shape[0])
+    for other in runs:
+        rows, _, cosines = match_topics(reference, other)
+        total[rows] += cosines
+    return total / len(runs)
 
 
 def _unit_rows(A: np.ndarray) -> np.ndarray:

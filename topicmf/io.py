@@ -31,7 +31,7 @@ import scipy.sparse as sp
 
 from . import __version__
 from .errors import ModelFileError, OutputError
-from .models import MODELS
+from .models import model_class
 from .pipeline import Analysis
 from .tokenize import Tokenizer
 from .vectorize import Vocabulary
@@ -134,7 +134,7 @@ def load_analysis(directory) -> Analysis:
     try:
         model_arrays = {name[len("model."):]: value for name, value in arrays.items()
                         if name.startswith("model.")}
-        model = MODELS[header["model_name"]].from_state(header["model_state"], model_arrays)
+        model = model_class(header["model_name"]).from_state(header["model_state"], model_arrays)
         vocabulary = Vocabulary(terms=arrays["terms"], idf=arrays["idf"],
                                 settings=header["vocabulary_settings"]).check()
         tokenizer = Tokenizer.from_config(header["tokenizer"])

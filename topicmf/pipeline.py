@@ -21,7 +21,7 @@ from . import __version__
 from ._validation import check_choice, check_int
 from .corpus import Corpus
 from .errors import InvalidParameterError, TopicmfWarning, VocabularyError
-from .models import MODELS
+from .models import MODELS, VARIANTS, make_model, model_class
 from .tokenize import Tokenizer
 from .vectorize import DocTermMatrix, Vocabulary, check_weighting, vectorize
 
@@ -29,7 +29,7 @@ __all__ = ["Analysis", "Prepared", "TopicResult", "analyze", "analyze_many", "fi
            "prepare", "INPUT_KIND", "DEFAULTS"]
 
 #: Which matrix each model is fitted on, as the model classes declare it (``input_kind``).
-INPUT_KIND = {name: cls.input_kind for name, cls in MODELS.items()}
+INPUT_KIND = {name: model_class(name).input_kind for name in VARIANTS}
 
 # sublinear_tf (1 + log tf) is off by default. On 20 Newsgroups it raised NMF's NPMI (0.219 ->
 # 0.254) but lowered agreement with the groups (NMI 0.525 -> 0.476), and by eye fewer topics were
@@ -39,7 +39,7 @@ INPUT_KIND = {name: cls.input_kind for name, cls in MODELS.items()}
 # weighting stays TF-IDF for topics; log-entropy (or sublinear tf) is the choice for LSA search
 # and similarity, best or tied for neighbours on the four labelled corpora
 # (benchmarks/similarity.py; the README's "Finding documents").
-DEFAULTS = {"model": "nmf", "min_df": 2, "max_df": 0.5, "max_terms": None,
+DEFAULTS = {"model": "nmf-kl", "min_df": 2, "max_df": 0.5, "max_terms": None,
             "sublinear_tf": False, "weighting": "tfidf", "seed": 0, "top_n": 10}
 
 # progress(stage, done, total): stage is "tokenize" or "fit"; total may be None.
@@ -301,7 +301,7 @@ def topic_weights(model_name: str, doc_topic: np.ndarray) -> np.ndarray:
     """Document vectors as reported, as the model ``model_name`` declares them
     (``display_weights``): NMF rows scaled to sum to 1 (a topic mixture), PLSA rows already
     are P(topic|document), LSA coordinates as they are (they can be negative)."""
-    return MODELS[model_name].display_weights(doc_topic)
+    return model_class(model_name).display_weights(doc_topic)
 
 
 @dataclass
@@ -349,30 +349,21 @@ def fit_prepared(prepared: Prepared, n_topics: int, *, model: str = DEFAULTS["mo
     (None: PLSA's default); other models ignore it. ``seed_words`` ({name: [word, ...]})
     makes guided topics (see :mod:`topicmf.guided`), with ``seed_strength`` (None: the
     model's default)."""
-    check_choice(model, "model", tuple(MODELS))
+    check_choice(model, "model", tuple(VARIANTS))
     check_int(n_topics, "n_topics", low=1, high=1000)
     top_n = check_int(top_n, "top_n", low=1, high=1000)
     corpus, dtm = prepared.corpus, prepared.dtm
-    params = {"random_state": random_state}
-    defaults = MODELS[model]().get_params()
-    iterations = MODELS[model].iteration_param  # LDA (gensim) counts passes
-    if max_iter is not None and iterations:
-        params[iterations] = max_iter
-    if background is not None and "background" in defaults:
-        params["background"] = background
     names, seeding = seed_params(seed_words, seed_strength, prepared.tokenizer,
                                  dtm.vocabulary, n_topics, model)
-    params.update(seeding)
-    if progress is not None and "callback" in defaults:
-        total = max_iter or defaults.get(iterations)
-        params["callback"] = lambda n_iter, objective: progress("fit", n_iter, total)
-    estimator = MODELS[model](n_topics, **params)
+    estimator = new_model(model, n_topics, random_state=random_state, max_iter=max_iter,
+                          background=background, progress=progress, **seeding)
     step = time.perf_counter()
     doc_topic = estimator.fit_transform(dtm.matrix_for(estimator.input_kind))
     timings = {**prepared.timings, "fit": time.perf_counter() - step}
-    if progress is not None and "callback" not in params:
-        progress("fit", 1, 1)
-    if "callback" in params:
+    if getattr(estimator, "callback", None) is None:
+        if progress is not None:
+            progress("fit", 1, 1)
+    else:
         estimator.callback = None  # a saved model must not hold on to the caller's function
     timings["total"] = sum(timings.values())
 
@@ -398,6 +389,25 @@ def fit_prepared(prepared: Prepared, n_topics: int, *, model: str = DEFAULTS["mo
     return TopicResult(analysis=analysis, corpus=corpus, dtm=dtm,
                        fitted_rows=prepared.fitted_rows,
                        doc_weights=estimator.display_weights(doc_topic), top_n=top_n)
+
+
+def new_model(name: str, n_topics: int, *, random_state=DEFAULTS["seed"], max_iter=None,
+              background=None, progress: Progress | None = None, **params):
+    """The model ``name`` (a key of :data:`topicmf.models.VARIANTS`) as ``analyze`` fits it:
+    ``max_iter`` caps its iterations (LDA's passes), ``background`` sets PLSA's background
+    weight (other models ignore it), ``progress`` hears of each iteration where the model
+    has a callback; None keeps the model's own default. ``params`` go to the model as given."""
+    cls = model_class(name)
+    defaults = make_model(name, n_topics).get_params()
+    params = {"random_state": random_state, **params}
+    if max_iter is not None and cls.iteration_param:
+        params[cls.iteration_param] = max_iter
+    if background is not None and "background" in defaults:
+        params["background"] = background
+    if progress is not None and "callback" in defaults:
+        total = max_iter or defaults.get(cls.iteration_param)
+        params["callback"] = lambda n_iter, objective: progress("fit", n_iter, total)
+    return make_model(name, n_topics, **params)
 
 
 def analyze(corpus: Corpus, n_topics: int, *, model: str = DEFAULTS["model"],
@@ -437,7 +447,7 @@ def analyze_many(corpus: Corpus, n_topics: int, *, models=(DEFAULTS["model"],),
     if not models:
         raise InvalidParameterError("Give at least one model, e.g. models=('nmf',).")
     for name in models:
-        check_choice(name, "model", tuple(MODELS))
+        check_choice(name, "model", tuple(VARIANTS))
     check_int(n_topics, "n_topics", low=1, high=1000)
     if seed_words is not None:  # before the corpus is read through: fail fast
         check_seeding(seed_words, n_topics, models)
@@ -481,8 +491,8 @@ def check_seeding(seed_words, n_topics: int, models) -> dict:
     from .guided import check_seed_words
     seed_words = check_seed_words(seed_words, n_topics)
     for model in models:
-        if not getattr(MODELS[model], "seedable", False):
-            seedable = ", ".join(n for n, c in MODELS.items() if getattr(c, "seedable", False))
+        if not model_class(model).seedable:
+            seedable = ", ".join(n for n in VARIANTS if model_class(n).seedable)
             raise InvalidParameterError(
                 f"Guided topics (seed words) work with the models {seedable}; model {model!r} "
                 f"cannot take them: choose one of those or leave the seed words out.")

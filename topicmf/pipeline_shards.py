@@ -22,9 +22,9 @@ import numpy as np
 from . import __version__
 from ._validation import check_choice, check_int
 from .errors import InvalidParameterError
-from .models import MODELS
+from .models import VARIANTS, model_class
 from .pipeline import DEFAULTS, Analysis, TopicResult, Progress, _json_params, _last, \
-    check_seeding, seed_info, seed_params
+    check_seeding, new_model, seed_info, seed_params
 from .tokenize import Tokenizer
 
 __all__ = ["ENGINES", "ShardTopicResult", "analyze_shards", "open_source", "stacked_counts"]
@@ -189,12 +189,12 @@ def analyze_shards(folder, n_topics: int, *, models=(DEFAULTS["model"],),
     if not models:
         raise InvalidParameterError("Give at least one model, e.g. models=('nmf',).")
     for name in models:
-        check_choice(name, "model", tuple(MODELS))
-        if not MODELS[name].fits_blocks:
+        check_choice(name, "model", tuple(VARIANTS))
+        if not model_class(name).fits_blocks:
             raise InvalidParameterError(
                 f"{name} is fitted on a matrix in memory only; fit it on the corpus itself "
                 f"(topicmf analyze CORPUS), or choose among "
-                f"{', '.join(n for n, c in MODELS.items() if c.fits_blocks)} for shards.")
+                f"{', '.join(n for n in VARIANTS if model_class(n).fits_blocks)} for shards.")
     check_int(n_topics, "n_topics", low=1, high=1000)
     top_n = check_int(top_n, "top_n", low=1, high=1000)
     check_choice(engine, "engine", ENGINES)
@@ -206,25 +206,15 @@ def analyze_shards(folder, n_topics: int, *, models=(DEFAULTS["model"],),
     tokenizer = Tokenizer.from_config(shards.tokenizer_config)
     results = []
     for name in models:
-        cls = MODELS[name]
-        params = {"random_state": random_state}
-        defaults = cls().get_params()
-        if max_iter is not None and cls.iteration_param:
-            params[cls.iteration_param] = max_iter
-        if background is not None and "background" in defaults:
-            params["background"] = background
-        if progress is not None and "callback" in defaults:
-            total = max_iter or defaults.get(cls.iteration_param)
-            params["callback"] = lambda n_iter, objective, total=total: progress(
-                "fit", n_iter, total)
         names, seeding = seed_params(seed_words, seed_strength, tokenizer, shards.vocabulary,
                                      n_topics, name)
-        estimator = cls(n_topics, **params, **seeding)
+        estimator = new_model(name, n_topics, random_state=random_state, max_iter=max_iter,
+                              background=background, progress=progress, **seeding)
         step = time.perf_counter()
         source = open_source(shards, estimator.input_kind, engine=engine, client=client,
                              work_dir=None if work_dir is None else Path(work_dir) / name)
         estimator.fit(source)
-        if "callback" in params:
+        if getattr(estimator, "callback", None) is not None:
             estimator.callback = None
         fit_s = time.perf_counter() - step
         info = _info(shards, name, estimator, engine, {"open": opened, "fit": fit_s})

@@ -11,7 +11,8 @@ from ._common import add_reading_options, add_vocabulary_options, add_weighting_
     check_topics, examples, load, print_json, progress, tokenizer
 from ._shards import fit_shards, inside, shard_folder
 
-MODELS = ("lsa", "nmf", "plsa")
+MODELS = ("lsa", "nmf", "nmf-kl", "plsa")  # "all" fits each of them
+DEFAULT_MODEL = "nmf-kl"  # topicmf.pipeline.DEFAULTS["model"], held by a test
 #: Options that shape the matrix: a shard folder was built with its own, so they must keep
 #: the defaults the parser gives them.
 BUILD_OPTIONS = ("lang", "min_df", "max_df", "max_terms", "sublinear_tf", "weighting",
@@ -32,9 +33,10 @@ def add_parser(commands, common) -> None:
     parser.add_argument("path", metavar="PATH",
                         help="folder of .txt files, .csv, .jsonl(.gz), .txt or shard folder")
     parser.add_argument("--topics", type=int, required=True, metavar="K", help="number of topics")
-    parser.add_argument("--model", default=["nmf"], type=model_list, metavar="MODEL",
-                        help="lsa, nmf or plsa; several as lsa,nmf or 'all' for lsa,nmf,plsa, "
-                             "each in OUT/<model>/ (default: nmf)")
+    parser.add_argument("--model", default=[DEFAULT_MODEL], type=model_list,
+                        metavar="MODEL",
+                        help=f"{', '.join(MODELS)}; several as lsa,nmf or 'all', each in "
+                             f"OUT/<model>/ (default: {DEFAULT_MODEL}; see the README)")
     parser.add_argument("--out", metavar="DIR",
                         help="output folder (default: reports/<corpus name>)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
@@ -80,7 +82,8 @@ def model_list(text: str) -> list[str]:
     names = list(MODELS) if text == "all" else [n.strip() for n in text.split(",")]
     if not names or len(set(names)) != len(names) or set(names) - set(MODELS):
         raise argparse.ArgumentTypeError(
-            f"expected lsa, nmf, plsa, a comma-separated list of them or 'all', got {text!r}")
+            f"expected {', '.join(MODELS)}, a comma-separated list of them or 'all', "
+            f"got {text!r}")
     return names
 
 
@@ -134,9 +137,9 @@ def _seed_words(args) -> dict | None:
 
 
 def _check_background(args) -> None:
-    from ..models import MODELS
+    from ..models import model_class
 
-    if not any("background" in MODELS[name]().get_params() for name in args.model):
+    if not any("background" in model_class(name)().get_params() for name in args.model):
         raise InvalidParameterError("--background applies to PLSA only; add --model plsa "
                                     "(or a list with plsa) or leave --background out.")
     if not 0 <= args.background < 1:

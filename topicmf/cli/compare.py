@@ -21,6 +21,10 @@ def add_parser(commands, common) -> None:
     add_evaluation_options(parser, "number of topics", topics_type=int)
     parser.add_argument("--models", default=",".join(VARIANTS), metavar="LIST",
                         help=f"comma-separated, among {', '.join(VARIANTS)} (default: all)")
+    parser.add_argument("--sample", type=float, default=1.0, metavar="F",
+                        help="fit each seed's run on a random share F of the documents "
+                             "(default: 1, all of them; NMF and PLSA start from an SVD, so "
+                             "only a sample such as 0.8 shows which of their topics hold)")
     parser.set_defaults(run=run)
 
 
@@ -49,10 +53,24 @@ def run(args) -> int:
     corpus = load(args)
     result = compare(corpus, args.topics, models, tokenizer=tokenizer(args),
                      min_df=args.min_df, max_df=args.max_df, max_terms=args.max_terms,
-                     seeds=seeds, n_jobs=args.jobs)
+                     seeds=seeds, sample=args.sample, n_jobs=args.jobs)
     out = Path(args.out or Path("reports") / corpus.name / "compare")
-    show(args, result.save(out), "model", out)
+    show(args, result.save(out), "model", out, footer=recurrence_lines(result.recurrence))
     return 0
+
+
+def recurrence_lines(recurrence: dict, low: float = 0.8) -> str | None:
+    """Each model's topics by how well they recur in the other runs, the weak ones starred."""
+    known = {name: values for name, values in recurrence.items() if values}
+    if not known:
+        return None
+    width = max(map(len, known))
+    lines = [f"How well each topic (0, 1, ...) recurs in the other runs (matched cosine; * "
+             f"below {low}):"]
+    for name, values in known.items():
+        cells = " ".join(f"{v:.2f}{'*' if v < low else ' '}" for v in values)
+        lines.append(f"  {name:<{width}}  {cells.rstrip()}")
+    return "\n".join(lines)
 
 
 def seed_range(args) -> tuple[int, ...]:

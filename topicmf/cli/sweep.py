@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ._common import examples, load, tokenizer
+from .analyze import DEFAULT_MODEL
 from .compare import VARIANTS, add_evaluation_options, seed_range, show
 
 
@@ -17,8 +18,8 @@ def add_parser(commands, common) -> None:
                    "topicmf sweep news.csv --topics 5,10,20,40 --model plsa"))
     add_evaluation_options(parser, "topic numbers: START:STOP[:STEP] (stop included) or a "
                                    "list like 5,10,20")
-    parser.add_argument("--model", default="nmf", choices=list(VARIANTS),
-                        help="model to sweep (default: nmf)")
+    parser.add_argument("--model", default=DEFAULT_MODEL, choices=list(VARIANTS),
+                        help=f"model to sweep (default: {DEFAULT_MODEL})")
     parser.set_defaults(run=run)
 
 

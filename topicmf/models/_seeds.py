@@ -12,8 +12,12 @@ step) is unchanged.
 - Frobenius: penalty rho/2 sum_z sum_{w in S_z} (t_zw - c_z h_zw)^2, t_z with the RMS norm
   of X's rows and c_z = ||t_z|| / ||h_z|| at the start (the weight of a document wholly in
   topic z); its gradient joins the multiplicative update of those entries.
-- Kullback-Leibler: penalty rho sum_z sum_{w in S_z} D(t_zw || c_z h_zw), t_z with the
-  mean mass of X's rows and c_z = mass(t_z) / mass(h_z) at the start.
+- Kullback-Leibler: penalty rho sum_z sum_{w in S_z} t_zw log(t_zw / (m_z phi_zw)), with
+  phi_z = h_z / mass(h_z) the topic as a distribution, t_z of the mean mass m_z of X's rows:
+  the seed words' share of the whole topic is pulled up, as PLSA's prior does. A penalty on
+  the entries c_z h_zw themselves (D(t_zw || c_z h_zw), c_z fixed at the start) was nearly
+  void: scaling h_z up and W's column down meets it at no cost, and on THUCNews headlines it
+  lowered every seeded class's F1 (finance 0.54 to 0.45, benchmarks/guided.py).
 - PLSA: a Dirichlet prior on P(w | z): rho t_z pseudo-counts added in every M step (MAP EM),
   t_z with the mean token count of a document times (1 - background).
 
@@ -24,8 +28,12 @@ documents that use its words. Without that replacement a seeded topic was often 
 start component with the seed words added on top: on THUCNews headlines the topic named
 "stocks" matched the stocks class with F1 0.25, against 0.53 with it. Only the seed words'
 entries are pulled: a penalty on the whole row (towards a row of seed words only) squeezed
-the topic down to its seed words, and its documents' F1 fell to 0.08-0.43. ``benchmarks/guided.py`` measured these
-choices (benchmarks/RESULTS.md).
+the topic down to its seed words, and its documents' F1 fell to 0.08-0.43. KL-NMF keeps its
+matched start components: there the documents' mean helped well-chosen words (THUCNews, the
+three most class-typical words a class: seeded classes +0.10 against +0.02) but vague ones
+(金融 经济 投资, 政治 领导 国家) made the seeded topics broad and the unseeded classes lost 0.11 F1,
+against 0.001 without it. ``benchmarks/guided.py`` measured these choices
+(benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -84,7 +92,7 @@ class Seeds:
         self.values = [np.full(len(t), mass / len(t)) for t in topics]
         #: rho: how many documents each pseudo-document counts as.
         self.weight = float(weight)
-        #: c_z: the pseudo-documents' fixed topic weights, set by :meth:`calibrate`.
+        #: c_z (Frobenius): the pseudo-documents' fixed topic weights, set by :meth:`calibrate`.
         self.scale = np.ones(len(topics))
 
     def __len__(self) -> int:
@@ -116,8 +124,8 @@ class Seeds:
 
     def start(self, source, HT: np.ndarray, norm: str) -> None:
         """Seeded topic z starts from the mean row of X over the documents that use z's seed
-        words, scaled to the norm (``"l2"``) or mass (``"l1"``) of the start component in its
-        place; its zeros get that component's smallest positive weight (multiplicative
+        words, scaled to the norm (``"l2"``) or mass (``"l1"``, PLSA) of the start component in
+        its place; its zeros get that component's smallest positive weight (multiplicative
         updates cannot move a zero)."""
         sums = source.map_reduce(_seed_rows_step, self.topics)
         for z in range(len(self)):
@@ -131,14 +139,11 @@ class Seeds:
             centroid[centroid == 0] = positive.min() if positive.size else 0.0
             HT[:, z] = centroid.astype(HT.dtype)
 
-    def calibrate(self, HT: np.ndarray, norm: str) -> None:
-        """c_z from the start H: the pseudo-document's norm (``"l2"``) or mass (``"l1"``) over
-        that of h_z."""
-        for z, (terms, values) in enumerate(zip(self.topics, self.values)):
-            h = HT[:, z].astype(np.float64)
-            size = np.linalg.norm(h) if norm == "l2" else h.sum()
-            target = np.linalg.norm(values) if norm == "l2" else values.sum()
-            self.scale[z] = target / size if size > 0 else 1.0
+    def calibrate(self, HT: np.ndarray) -> None:
+        """c_z (Frobenius) from the start H: the pseudo-document's norm over that of h_z."""
+        for z, values in enumerate(self.values):
+            size = np.linalg.norm(HT[:, z].astype(np.float64))
+            self.scale[z] = np.linalg.norm(values) / size if size > 0 else 1.0
 
     # ----------------------------------------------------------- Frobenius
     def frobenius_penalty(self, HT: np.ndarray) -> float:
@@ -165,20 +170,28 @@ class Seeds:
 
     # ------------------------------------------------------ Kullback-Leibler
     def kl_penalty(self, HT: np.ndarray) -> float:
-        """rho sum_z sum_{w in seeds z} D(t_zw || c_z h_zw)."""
+        """rho sum_z sum_{w in seeds z} t_zw log(t_zw / (m_z phi_zw)), phi_z = h_z / sum(h_z)
+        and m_z the mass of t_z: how far the seed words' share of topic z falls short of the
+        pseudo-document's (0 when the topic is its seed words in their proportions)."""
         total = 0.0
-        for z, (terms, values, c) in enumerate(zip(self.topics, self.values, self.scale)):
-            h = c * HT[terms, z].astype(np.float64)
-            total += float((values * np.log(values / np.maximum(h, _TINY)) - values + h).sum())
+        for z, (terms, values) in enumerate(zip(self.topics, self.values)):
+            mass = float(HT[:, z].sum(dtype=np.float64))
+            phi = HT[terms, z].astype(np.float64) / max(mass, _TINY)
+            total += float(values @ np.log(values / values.sum() / np.maximum(phi, _TINY)))
         return self.weight * total
 
-    def kl_update(self, HT: np.ndarray, w_sums: np.ndarray) -> None:
-        """The seed entries of H^T, updated without the seeds as h' = h (R^T W) / s (s: the
-        column sum of W), redone with them: h <- (h' s + rho t) / (s + rho c)."""
-        for z, (terms, values, c) in enumerate(zip(self.topics, self.values, self.scale)):
+    def kl_update(self, HT: np.ndarray, w_sums: np.ndarray, h_sums: np.ndarray) -> None:
+        """The seeded columns of H^T, updated without the seeds as h' = h (R^T W) / s (s: the
+        column sum of W, ``h_sums`` those of h before the update), redone with them as the
+        minimum of a majorizer of the loss plus :meth:`kl_penalty` (its log of the topic's
+        mass bounded by its tangent at ``h_sums``): h <- (h' s + rho t) / (s + rho m / sum h).
+        The penalty does not change when a topic is scaled, so neither does the update."""
+        for z, (terms, values) in enumerate(zip(self.topics, self.values)):
             s = float(w_sums[z])
-            h = HT[terms, z].astype(np.float64)
-            HT[terms, z] = ((h * s + self.weight * values) / (s + self.weight * c)).astype(HT.dtype)
+            pull = self.weight * float(values.sum()) / max(float(h_sums[z]), _TINY)
+            column = HT[:, z].astype(np.float64) * (s / (s + pull))
+            column[terms] += self.weight * values / (s + pull)
+            HT[:, z] = column.astype(HT.dtype)
 
     def add_counts(self, HT: np.ndarray) -> None:
         """H^T[seeds z, z] += rho t_z: PLSA's pseudo-counts."""

@@ -98,8 +98,9 @@ class NMF(LatentFactorModel):
                 HT = _initialize(source, k, init, rng, engine, width=width)
                 if seeds is not None:
                     seeds.arrange(source, HT, k)
-                    seeds.start(source, HT, "l2" if frobenius else "l1")
-                    seeds.calibrate(HT, "l2" if frobenius else "l1")
+                    if frobenius:  # KL-NMF keeps its own start (see _seeds)
+                        seeds.start(source, HT, "l2")
+                        seeds.calibrate(HT)
                 sweep = (partial(_frobenius_sweep, source, engine=engine, constant=constant,
                                  seeds=seeds)
                          if frobenius else
@@ -251,7 +252,7 @@ def _kl_sweep(source, HT, engine, constant, k, seeds=None):
     if RtW is not None:
         _kernels.scale_h_update(HT, RtW, 1.0 / w_sums, engine)
     if seeds is not None:
-        seeds.kl_update(HT, w_sums)
+        seeds.kl_update(HT, w_sums, h_sums)
     return constant + part + penalty, HT
 
 

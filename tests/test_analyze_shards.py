@@ -80,6 +80,7 @@ def test_the_command_writes_every_output_from_shards(shards, tmp_path, capsys):
 @pytest.mark.parametrize("extra, message", [
     (["--lang", "en"], "--lang cannot change a shard folder"),
     (["--min-df", "3", "--max-df", "0.4"], "--min-df, --max-df cannot change"),
+    (["--weighting", "log-entropy"], "--weighting cannot change a shard folder"),
     (["--engine", "dask"], "needs either --scheduler"),
     (["--workers", "2"], "go with --engine dask"),
 ])

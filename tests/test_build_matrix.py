@@ -108,6 +108,28 @@ def test_newsgroups_slice_matches_the_pipeline_with_workers(tmp_path, newsgroups
     assert shards.vocabulary.settings["max_terms"] == 2500
 
 
+def test_log_entropy_shards_match_the_pipeline_to_rounding(tmp_path, monkeypatch):
+    # Many small chunks, so the sums of tf ln tf are added chunk by chunk.
+    monkeypatch.setattr(topicmf.build, "_CHUNK_DOCS", 7)
+    path = ROOT / "corpora" / "finance-politics-en"
+    tokenizer = Tokenizer("en")
+    prepared, excluded = in_memory(path, tokenizer, weighting="log-entropy")
+    shards = build_matrix(path, tmp_path / "shards", shard_docs=30, tokenizer=tokenizer,
+                          n_jobs=1, weighting="log-entropy")
+    dtm = prepared.dtm
+    assert shards.vocabulary.settings == dtm.vocabulary.settings
+    assert shards.vocabulary.weighting == "log-entropy"
+    np.testing.assert_allclose(shards.vocabulary.idf, dtm.vocabulary.idf, rtol=1e-13)
+    counts = sp.vstack([shards.read(i, "counts", dtype=None) for i in range(shards.n_shards)])
+    weights = sp.vstack([shards.read(i, "tfidf", dtype=None) for i in range(shards.n_shards)])
+    assert (counts != dtm.counts).nnz == 0
+    np.testing.assert_array_equal(weights.indices, dtm.tfidf.indices)
+    np.testing.assert_allclose(weights.data, dtm.tfidf.data, rtol=1e-6)  # stored as float32
+    # TF-IDF would give other weights: the setting reached the shards.
+    assert not np.allclose(shards.vocabulary.idf, vectorize(
+        prepared.token_lists, min_df=2, max_df=0.5).vocabulary.idf[:shards.n_terms])
+
+
 @pytest.mark.parametrize("n_jobs, most", [(1, 500), (2, 5 * 500)])
 def test_the_reader_stays_a_few_chunks_ahead(n_jobs, most):
     from topicmf.corpus import SourceDocument
@@ -298,12 +320,17 @@ def test_cli_builds_and_summarizes(tmp_path, capsys):
     assert "in 3 shards of up to 30 documents" in printed
     assert printed.rstrip().endswith(f"Shards: {out}")
     assert ShardSet.open(out).vocabulary.settings["max_df"] == 0.4
+    assert ShardSet.open(out).vocabulary.weighting == "tfidf"
 
     assert main(["build-matrix", str(ROOT / "corpora" / "finance-politics-en"), "--out",
                  str(out), "--lang", "en", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["n_docs"] == 80 and summary["n_shards"] == 1
     assert summary["bytes"] == sum(p.stat().st_size for p in out.iterdir())
+
+    assert main(["build-matrix", str(ROOT / "corpora" / "finance-politics-en"), "--out",
+                 str(out), "--lang", "en", "--weighting", "log-entropy", "--quiet"]) == 0
+    assert ShardSet.open(out).vocabulary.weighting == "log-entropy"
 
 
 def test_cli_errors_are_one_line(tmp_path, capsys):
@@ -312,6 +339,8 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
         (["--out", str(corpus / "shards")], "inside"),
         (["--out", str(tmp_path / "s"), "--shard-docs", "0"], "--shard-docs must be at least 1"),
         (["--out", str(tmp_path / "s"), "--min-df", "79", "--max-df", "1.0"], "no terms remain"),
+        (["--out", str(tmp_path / "s"), "--weighting", "log-entropy", "--sublinear-tf"],
+         "--sublinear-tf applies to --weighting tfidf"),
     ]
     for extra, match in cases:
         assert main(["build-matrix", str(corpus), "--lang", "en", *extra]) == 1

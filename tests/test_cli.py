@@ -342,3 +342,39 @@ def test_background_reaches_plsa_and_is_refused_without_it(two_topic_folder, tmp
     status, _, err = run(["analyze", two_topic_folder, "--topics", 2, "--model", "plsa",
                           "--background", "1.5", "--out", tmp_path / "bad"], capsys)
     assert_one_line_error(status, err, "--background", "[0, 1)")
+
+
+def test_weighting_reaches_the_saved_model_and_is_checked(two_topic_folder, tmp_path, capsys):
+    status, _, _ = run(["analyze", two_topic_folder, "--topics", 2, "--model", "lsa",
+                        "--weighting", "log-entropy", "--out", tmp_path / "le", "--quiet"], capsys)
+    assert status == 0
+    vocabulary = load_analysis(tmp_path / "le").vocabulary
+    assert vocabulary.weighting == "log-entropy" and vocabulary.idf.max() <= 1.0
+    status, _, _ = run(["analyze", two_topic_folder, "--topics", 2, "--model", "lsa",
+                        "--out", tmp_path / "tfidf", "--quiet"], capsys)
+    assert load_analysis(tmp_path / "tfidf").vocabulary.weighting == "tfidf"
+    status, _, err = run(["analyze", two_topic_folder, "--topics", 2, "--weighting",
+                          "log-entropy", "--sublinear-tf", "--out", tmp_path / "both"], capsys)
+    assert_one_line_error(status, err, "--sublinear-tf applies to --weighting tfidf")
+    assert not (tmp_path / "both").exists()
+    with pytest.raises(SystemExit) as usage:
+        cli.main(["analyze", str(two_topic_folder), "--topics", "2", "--weighting", "bm25"])
+    assert usage.value.code == 2
+    assert "'tfidf', 'log-entropy'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["analyze", "build-matrix"])
+def test_the_parsers_weightings_are_the_librarys(command):
+    from conftest import subcommand_parser
+    from topicmf.cli import analyze as analyze_command, build as build_command
+    from topicmf.vectorize import WEIGHTINGS
+
+    module = {"analyze": analyze_command, "build-matrix": build_command}[command]
+    args = subcommand_parser(module.add_parser).parse_args(
+        [command, "corpus", "--weighting", "log-entropy"]
+        + (["--topics", "2"] if command == "analyze" else ["--out", "x"]))
+    assert args.weighting == "log-entropy"
+    parser = subcommand_parser(module.add_parser)
+    sub = parser._subparsers._group_actions[0].choices[command]
+    (action,) = [a for a in sub._actions if a.dest == "weighting"]
+    assert tuple(action.choices) == WEIGHTINGS and action.default == "tfidf"

@@ -87,6 +87,8 @@ def test_flags_of_a_subcommand_come_from_its_parser():
     flags = _common.parser_flags(subparsers["analyze"])
     assert flags["min_df"] == "--min-df" and flags["text_column"] == "--text-column"
     assert flags["seed"] == "--seed"
+    # An on/off flag is named by its "on" form, not --no-sublinear-tf.
+    assert flags["sublinear_tf"] == "--sublinear-tf" and flags["weighting"] == "--weighting"
 
 
 def test_a_library_error_reaches_the_shell_with_the_flag(tmp_path, capsys):

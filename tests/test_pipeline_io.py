@@ -115,3 +115,44 @@ def test_staged_output_keeps_old_files_when_the_block_fails(tmp_path):
             raise RuntimeError("disk full")
     assert (out / "a.txt").read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_log_entropy_reaches_the_model_and_folds_in_as_fitted(corpus, tmp_path):
+    result = analyze(corpus, 2, model="lsa", min_df=1, weighting="log-entropy")
+    assert result.analysis.info["vocabulary"]["weighting"] == "log-entropy"
+    # The training texts, folded in, get the fitted matrix to the bit and the model's vectors.
+    tokens = result.analysis.tokenizer.tokenize_many(corpus.texts)
+    counts, weights = result.analysis.vocabulary.transform(tokens)
+    assert (counts != result.dtm.counts).nnz == 0
+    np.testing.assert_array_equal(weights.data, result.dtm.tfidf.data)
+    np.testing.assert_array_equal(weights.indices, result.dtm.tfidf.indices)
+    folded, _ = result.analysis.doc_vectors(corpus.texts)
+    np.testing.assert_allclose(folded, result.model.transform(result.dtm.tfidf))
+    plain = analyze(corpus, 2, model="lsa", min_df=1)
+    assert not np.allclose(plain.dtm.tfidf.toarray(), result.dtm.tfidf.toarray())
+    save_analysis(result.analysis, tmp_path / "m")
+    loaded = load_analysis(tmp_path / "m")
+    assert loaded.vocabulary.weighting == "log-entropy"
+    np.testing.assert_allclose(loaded.doc_vectors(corpus.texts)[0], folded)
+
+
+def test_a_model_saved_before_there_was_a_weighting_loads_as_tfidf(corpus, tmp_path):
+    result = analyze(corpus, 2, min_df=1)
+    save_analysis(result.analysis, tmp_path / "m")
+    path = tmp_path / "m" / "model.json"
+    header = json.loads(path.read_text(encoding="utf-8"))
+    del header["vocabulary_settings"]["weighting"]
+    del header["info"]["vocabulary"]["weighting"]
+    path.write_text(json.dumps(header), encoding="utf-8")
+    loaded = load_analysis(tmp_path / "m")
+    assert loaded.vocabulary.weighting == "tfidf"
+    np.testing.assert_allclose(loaded.doc_vectors(corpus.texts)[0],
+                               result.analysis.doc_vectors(corpus.texts)[0])
+
+
+def test_a_bad_weighting_fails_before_tokenizing(corpus):
+    seen = []
+    with pytest.raises(InvalidParameterError, match=r"^The 'weighting' parameter must be one of "
+                                                    r"'tfidf', 'log-entropy'. Got 'bm25'"):
+        analyze(corpus, 2, weighting="bm25", progress=lambda *stage: seen.append(stage))
+    assert seen == []

@@ -154,3 +154,98 @@ def test_sublinear_tf_equals_scikit_learn(real_token_lists):
     dtm = vectorize(tokens, sublinear_tf=True)
     *_, tfidf = _sklearn_matrices(tokens, min_df=2, max_df=0.5, sublinear_tf=True)
     _same_csr(dtm.tfidf, tfidf)
+
+
+# ------------------------------------------------------------------------------ log-entropy
+LOG_ENTROPY_DOCS = [["a", "a", "b"], ["a", "c"], ["b", "b", "b", "c"], ["d"]]
+
+
+def test_log_entropy_weights_by_hand():
+    import math
+
+    dtm = vectorize(LOG_ENTROPY_DOCS, min_df=1, max_df=1.0, weighting="log-entropy")
+    assert list(dtm.terms) == ["a", "b", "c", "d"]
+    # g = 1 + sum_d p ln p / ln(N + 1), p = tf / gf, N = 4 documents.
+    ln5 = math.log(5)
+    g_a = 1 + (2 / 3 * math.log(2 / 3) + 1 / 3 * math.log(1 / 3)) / ln5  # tf 2 and 1
+    g_b = 1 + (1 / 4 * math.log(1 / 4) + 3 / 4 * math.log(3 / 4)) / ln5  # tf 1 and 3
+    g_c = 1 + 2 * (1 / 2 * math.log(1 / 2)) / ln5                        # tf 1 and 1
+    np.testing.assert_allclose(dtm.vocabulary.idf, [g_a, g_b, g_c, 1.0], rtol=1e-14)
+    # Row 0: ln(1 + 2) g_a and ln(1 + 1) g_b, scaled to unit length; row 3 is "d" alone.
+    row = np.array([math.log(3) * g_a, math.log(2) * g_b])
+    np.testing.assert_allclose(dtm.tfidf[0].toarray().ravel(),
+                               [*(row / np.linalg.norm(row)), 0, 0], rtol=1e-14)
+    np.testing.assert_allclose(dtm.tfidf[3].toarray().ravel(), [0, 0, 0, 1.0])
+    assert dtm.vocabulary.settings["weighting"] == "log-entropy"
+    assert "smooth_idf" not in dtm.vocabulary.settings
+    # Counts are the same as TF-IDF's; only the weights differ.
+    tfidf = vectorize(LOG_ENTROPY_DOCS, min_df=1, max_df=1.0)
+    assert (tfidf.counts != dtm.counts).nnz == 0
+    assert not np.allclose(tfidf.tfidf.toarray(), dtm.tfidf.toarray())
+
+
+def test_log_entropy_equals_gensim(real_token_lists):
+    from gensim.corpora import Dictionary
+    from gensim.models import LogEntropyModel
+
+    tokens = real_token_lists["20newsgroups_bydate.jsonl.gz"]
+    dtm = vectorize(tokens, weighting="log-entropy")
+    terms = dtm.terms.tolist()
+    dictionary = Dictionary([terms])
+    # The same pruned documents, empty ones included (they count in N as in ours).
+    bows = [dictionary.doc2bow([t for t in doc if t in dictionary.token2id]) for doc in tokens]
+    model = LogEntropyModel(bows)
+    ours = dict(zip(terms, dtm.vocabulary.idf))
+    theirs = {dictionary[i]: w for i, w in model.entr.items()}
+    assert set(theirs) == set(ours)
+    np.testing.assert_allclose([ours[t] for t in theirs], list(theirs.values()), rtol=1e-12)
+    column = {term: j for j, term in enumerate(terms)}
+    for i in range(0, len(bows), 97):
+        expected = np.zeros(len(terms))
+        for term_id, weight in model[bows[i]]:
+            expected[column[dictionary[term_id]]] = weight
+        np.testing.assert_allclose(dtm.tfidf[i].toarray().ravel(), expected, rtol=1e-10,
+                                   atol=1e-15)
+
+
+def test_log_entropy_folds_in_the_training_documents_as_fitted(real_token_lists):
+    tokens = real_token_lists["chinese_news_6cat_zh.jsonl.gz"]
+    dtm = vectorize(tokens, weighting="log-entropy")
+    counts, weights = dtm.vocabulary.transform(tokens)
+    _same_csr(counts, dtm.counts)
+    _same_csr(weights, dtm.tfidf)
+
+
+def test_log_entropy_needs_no_dense_matrix(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("densified")
+
+    monkeypatch.setattr(sp.csr_matrix, "toarray", refuse)
+    monkeypatch.setattr(sp.csr_matrix, "todense", refuse)
+    dtm = vectorize(LOG_ENTROPY_DOCS * 50, min_df=1, max_df=1.0, weighting="log-entropy")
+    assert dtm.tfidf.nnz == dtm.counts.nnz
+
+
+@pytest.mark.parametrize("options, match", [
+    (dict(weighting="logentropy"), r"'weighting' parameter must be one of 'tfidf', 'log-entropy'"),
+    (dict(weighting=None), r"'weighting'"),
+    (dict(weighting="log-entropy", sublinear_tf=True), r"sublinear_tf applies to weighting"),
+    (dict(sublinear_tf="yes"), r"'sublinear_tf' parameter must be a bool"),
+])
+def test_bad_weighting_is_one_line_naming_the_choices(options, match):
+    with pytest.raises(InvalidParameterError, match=match) as caught:
+        vectorize(DOCS, **options)
+    assert "\n" not in str(caught.value)
+
+
+def test_an_old_vocabulary_without_weighting_is_tfidf():
+    dtm = vectorize(DOCS, min_df=1, max_df=1.0)
+    settings = {k: v for k, v in dtm.vocabulary.settings.items() if k != "weighting"}
+    old = type(dtm.vocabulary)(terms=dtm.vocabulary.terms, idf=dtm.vocabulary.idf,
+                               settings=settings).check()
+    assert old.weighting == "tfidf"
+    _same_csr(old.transform(DOCS)[1], dtm.tfidf)
+    bad = type(dtm.vocabulary)(terms=dtm.vocabulary.terms, idf=dtm.vocabulary.idf,
+                               settings={**settings, "weighting": "bm25"})
+    with pytest.raises(ValueError, match="weighting"):
+        bad.check()

@@ -2,12 +2,14 @@
 
     shards = build_matrix("news.jsonl.gz", "shards/", shard_docs=20000)
 
-Two passes, with the same vocabulary, counts and TF-IDF as ``prepare(load_corpus(path))``:
+Two passes, with the same vocabulary, counts and TF-IDF as ``prepare(load_corpus(path))``
+(log-entropy: the same to rounding, its sums of tf ln tf being added chunk by chunk):
 
 1. The documents are read as a stream and tokenized in chunks (in worker processes once the
    corpus is large), and every token's document frequency and total count are counted
-   exactly: per chunk, then summed. Each document's tokens go, as integer ids with their
-   counts, to a spill file in the staging folder, so pass 2 does not tokenize again.
+   exactly, with its sum of tf ln tf: per chunk, then summed. Each document's tokens go, as
+   integer ids with their counts, to a spill file in the staging folder, so pass 2 does not
+   tokenize again.
 2. The vocabulary is pruned as :func:`topicmf.vectorize.vectorize` prunes it; the spill is read
    back and written as shards of ``shard_docs`` documents, counts and TF-IDF. Documents with
    no term left are left out and named in a warning.
@@ -24,9 +26,10 @@ shard keeps its documents' dates when the corpus has any.
 
 Memory: bounded are the texts (a chunk of up to 500 documents per worker, at most two chunks
 per worker in flight) and pass 2 (one shard, plus one block of the spill). What grows is the
-token table (each distinct token with its document frequency and total count: it grows with
-the vocabulary before pruning, not with the number of documents), the set of document ids when
-they come from a column (to check they are unique), and for a folder the list of its files.
+token table (each distinct token with its document frequency, total count and sum of
+tf ln tf: it grows with the vocabulary before pruning, not with the number of documents), the
+set of document ids when they come from a column (to check they are unique), and for a folder
+the list of its files.
 Disk: the spill, about 8 bytes for each distinct token of each document plus the ids and
 dates, beside the output until the build ends.
 """
@@ -49,8 +52,8 @@ from .clean import CORPUS_STEPS, Cleaner, as_cleaner
 from .corpus import MAX_DOC_CHARS, MAX_UNPACKED_RATIO, DateReader, stream_corpus
 from .errors import InvalidParameterError, OutputError, TopicmfWarning, VocabularyError
 from .shards import ShardSet, new_manifest, staged_folder, write_manifest, write_shard
-from .vectorize import (Vocabulary, _check_df, count_tokens, keep_columns, prune_terms,
-                        tfidf_weights)
+from .vectorize import (Vocabulary, _check_df, check_weighting, count_tokens, keep_columns,
+                        prune_terms, term_weights, token_statistics)
 
 __all__ = ["build_matrix"]
 
@@ -62,9 +65,10 @@ _SHOWN = 20  # excluded documents named in the manifest
 
 
 def build_matrix(path, out, *, shard_docs=20000, tokenizer=None, min_df=2, max_df=0.5,
-                 max_terms=None, sublinear_tf=False, clean=False, text_column="text",
-                 id_column=None, label_column=None, date_column=None, lines=False,
-                 encoding=None, n_jobs=None, progress=None, max_doc_chars=MAX_DOC_CHARS,
+                 max_terms=None, sublinear_tf=False, weighting="tfidf", clean=False,
+                 text_column="text", id_column=None, label_column=None, date_column=None,
+                 lines=False, encoding=None, n_jobs=None, progress=None,
+                 max_doc_chars=MAX_DOC_CHARS,
                  max_unpacked_ratio=MAX_UNPACKED_RATIO) -> ShardSet:
     """Read the corpus at ``path`` (any input of :func:`topicmf.load_corpus`) as a stream and
     write its counts and TF-IDF into the shard folder ``out``; return it opened.
@@ -88,9 +92,7 @@ def build_matrix(path, out, *, shard_docs=20000, tokenizer=None, min_df=2, max_d
     max_terms = check_int(max_terms, "max_terms", low=1, owner="build_matrix", allow_none=True)
     n_jobs = check_int(n_jobs, "n_jobs", low=1, high=1024, owner="build_matrix",
                        allow_none=True)
-    if not isinstance(sublinear_tf, bool):
-        raise InvalidParameterError(f"The 'sublinear_tf' parameter of build_matrix must be a "
-                                    f"bool. Got {sublinear_tf!r} instead.")
+    check_weighting(weighting, sublinear_tf, owner="build_matrix")
     cleaner = _per_document(clean)
     tokenizer = tokenizer if tokenizer is not None else _tokenize.Tokenizer()
     stream = stream_corpus(path, text_column=text_column, id_column=id_column,
@@ -117,7 +119,8 @@ def build_matrix(path, out, *, shard_docs=20000, tokenizer=None, min_df=2, max_d
         timings["read"] = time.perf_counter() - start
         start = time.perf_counter()
         vocabulary, remap, pruned = prune_terms(tokens, n_read, min_df=min_df, max_df=max_df,
-                                           max_terms=max_terms, sublinear_tf=sublinear_tf)
+                                                max_terms=max_terms, sublinear_tf=sublinear_tf,
+                                                weighting=weighting)
         del tokens
         timings["prune"] = time.perf_counter() - start
         start = time.perf_counter()
@@ -178,12 +181,13 @@ def _check_output(path: Path, out: Path) -> None:
 # ---------------------------------------------------------------------------- pass 1
 
 class _TokenTable:
-    """Every distinct token seen so far, with its exact document frequency and total count."""
+    """Every distinct token seen so far, with its exact document frequency and total count,
+    and its sum of tf ln tf over the documents (for log-entropy)."""
 
     def __init__(self):
         self.ids: dict[str, int] = {}
-        self.df = np.zeros(1024, dtype=np.int64)
-        self.total = np.zeros(1024, dtype=np.int64)
+        self.sums = [np.zeros(1024, dtype=np.int64), np.zeros(1024, dtype=np.int64),
+                     np.zeros(1024, dtype=np.float64)]
 
     def add(self, terms: list[str], columns: np.ndarray, counts: np.ndarray) -> np.ndarray:
         """Count a chunk given in its own token ids; return its columns as table ids."""
@@ -191,14 +195,13 @@ class _TokenTable:
         table_ids = np.fromiter((ids.setdefault(term, len(ids)) for term in terms),
                                 dtype=np.int64, count=len(terms))
         n = len(ids)
-        if n > len(self.df):
-            size = max(n, 2 * len(self.df))
-            self.df = np.concatenate([self.df, np.zeros(size - len(self.df), np.int64)])
-            self.total = np.concatenate([self.total, np.zeros(size - len(self.total), np.int64)])
+        if n > len(self.sums[0]):
+            size = max(n, 2 * len(self.sums[0]))
+            self.sums = [np.concatenate([a, np.zeros(size - len(a), a.dtype)])
+                         for a in self.sums]
         columns = table_ids[columns]
-        self.df[:n] += np.bincount(columns, minlength=n)
-        # Float sums of a chunk's small integer counts are exact.
-        self.total[:n] += np.bincount(columns, weights=counts, minlength=n).astype(np.int64)
+        for total, chunk in zip(self.sums, token_statistics(columns, counts, n)):
+            total[:n] += chunk
         return columns
 
 
@@ -259,7 +262,7 @@ def _first_pass(stream, tokenizer, cleaner, n_jobs, spill: _Spill, report, dates
         n_read += len(meta)
         report("read", n_read, stream.expected)
     tokens = list(table.ids)
-    return (tokens, table.df[:len(tokens)], table.total[:len(tokens)]), n_read
+    return (tokens, *(sums[:len(tokens)] for sums in table.sums)), n_read
 
 
 def _chunks(stream, cleaner=None):
@@ -398,7 +401,7 @@ class _ShardWriter:
         shard.data, shard.indices, shard.indptr = counts[:nnz].astype(np.int64), columns[:nnz], \
             indptr
         shard.has_sorted_indices = True
-        tfidf = tfidf_weights(shard, self.vocabulary)
+        tfidf = term_weights(shard, self.vocabulary)
         meta = self._meta[:n]
         labels = (["" if m[1] is None else m[1] for m in meta] if self.has_labels else None)
         if labels is not None:

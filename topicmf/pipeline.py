@@ -24,7 +24,7 @@ from .corpus import Corpus
 from .errors import InvalidParameterError, TopicmfWarning, VocabularyError
 from .models import MODELS, VARIANTS, make_model, model_class
 from .tokenize import Tokenizer
-from .vectorize import DocTermMatrix, Vocabulary, vectorize
+from .vectorize import DocTermMatrix, Vocabulary, check_weighting, vectorize
 
 __all__ = ["Analysis", "Prepared", "TopicResult", "analyze", "analyze_many", "fit_prepared",
            "prepare", "INPUT_KIND", "DEFAULTS"]
@@ -44,8 +44,11 @@ INPUT_KIND = {name: model_class(name).input_kind for name in VARIANTS}
 # (NMI +0.028) but cost KL-NMF 0.018 NMI and PLSA 0.016 NPMI; repeated lines cost up to 0.005
 # and helped nowhere; news stopwords helped NPMI (+0.006 on average) but cost PLSA 0.016 NMI on
 # THUCNews; phrases cost 0.04 NMI and 0.05 NPMI on average.
+# weighting stays TF-IDF for topics; log-entropy (or sublinear tf) is the choice for LSA search
+# and similarity, best or tied for neighbours on the four labelled corpora
+# (benchmarks/similarity.py; the README's "Finding documents").
 DEFAULTS = {"model": "nmf-kl", "min_df": 2, "max_df": 0.5, "max_terms": None,
-            "sublinear_tf": False, "clean": False, "seed": 0, "top_n": 10}
+            "sublinear_tf": False, "weighting": "tfidf", "clean": False, "seed": 0, "top_n": 10}
 
 # progress(stage, done, total): stage is "tokenize" or "fit"; total may be None.
 Progress = Callable[[str, int, "int | None"], None]
@@ -260,6 +263,12 @@ class TopicResult:
         from .search import search
         return search(self, query, n)
 
+    def similar(self, doc, n: int = 10) -> list[dict]:
+        """The ``n`` documents closest to ``doc`` by their vectors: a fitted document by id
+        (str) or row (int), itself left out, or a text (see :func:`topicmf.search.similar`)."""
+        from .search import similar
+        return similar(self, doc, n)
+
     def merge_topics(self, *topic_sets) -> "TopicResult":
         """A new result in which each given set of topics is one topic: ``merge_topics([0, 3])``
         or ``merge_topics([0, 3], [1, 5])``. The merged topic takes the place of the lowest
@@ -324,10 +333,11 @@ class Prepared:
 
 def prepare(corpus: Corpus, *, tokenizer: Tokenizer | None = None, min_df=DEFAULTS["min_df"],
             max_df=DEFAULTS["max_df"], max_terms=DEFAULTS["max_terms"],
-            sublinear_tf: bool = DEFAULTS["sublinear_tf"], clean=DEFAULTS["clean"],
-            progress: Progress | None = None) -> Prepared:
+            sublinear_tf: bool = DEFAULTS["sublinear_tf"], weighting: str = DEFAULTS["weighting"],
+            clean=DEFAULTS["clean"], progress: Progress | None = None) -> Prepared:
     """Clean, tokenize and vectorize ``corpus``; documents left without terms are set aside
-    with a TopicmfWarning naming them.
+    with a TopicmfWarning naming them. ``weighting``: "tfidf" or "log-entropy" (see
+    :func:`topicmf.vectorize.vectorize`).
 
     ``clean``: False (the default) cleans nothing, True strips mail and news posts of their
     headers, and a :class:`topicmf.clean.Cleaner` runs the steps it names (also quotes,
@@ -335,6 +345,7 @@ def prepare(corpus: Corpus, *, tokenizer: Tokenizer | None = None, min_df=DEFAUL
     corpus is kept, so new texts are cleaned the same way. The README's "Cleaning the text"
     says what each step did to four corpora.
     """
+    check_weighting(weighting, sublinear_tf)  # before the corpus is read through: fail fast
     tokenizer = tokenizer if tokenizer is not None else Tokenizer()
     cleaner = as_cleaner(clean, "prepare")
     step = time.perf_counter()
@@ -349,7 +360,8 @@ def prepare(corpus: Corpus, *, tokenizer: Tokenizer | None = None, min_df=DEFAUL
     timings["tokenize"] = time.perf_counter() - step
     step = time.perf_counter()
     dtm = vectorize(token_lists, doc_ids=corpus.ids, labels=corpus.labels, min_df=min_df,
-                    max_df=max_df, max_terms=max_terms, sublinear_tf=sublinear_tf)
+                    max_df=max_df, max_terms=max_terms, sublinear_tf=sublinear_tf,
+                    weighting=weighting)
     dtm, fitted_rows = _drop_empty_documents(dtm)
     timings["vectorize"] = time.perf_counter() - step
     return Prepared(corpus=corpus, tokenizer=tokenizer, token_lists=token_lists, dtm=dtm,
@@ -430,7 +442,8 @@ def new_model(name: str, n_topics: int, *, random_state=DEFAULTS["seed"], max_it
 def analyze(corpus: Corpus, n_topics: int, *, model: str = DEFAULTS["model"],
             tokenizer: Tokenizer | None = None, min_df=DEFAULTS["min_df"],
             max_df=DEFAULTS["max_df"], max_terms=DEFAULTS["max_terms"],
-            sublinear_tf: bool = DEFAULTS["sublinear_tf"], clean=DEFAULTS["clean"],
+            sublinear_tf: bool = DEFAULTS["sublinear_tf"], weighting: str = DEFAULTS["weighting"],
+            clean=DEFAULTS["clean"],
             random_state: int | None = DEFAULTS["seed"],
             max_iter: int | None = None, top_n: int = DEFAULTS["top_n"],
             progress: Progress | None = None, background: float | None = None,
@@ -445,15 +458,16 @@ def analyze(corpus: Corpus, n_topics: int, *, model: str = DEFAULTS["model"],
     """
     return analyze_many(corpus, n_topics, models=(model,), tokenizer=tokenizer, min_df=min_df,
                         max_df=max_df, max_terms=max_terms, sublinear_tf=sublinear_tf,
-                        clean=clean, random_state=random_state, max_iter=max_iter, top_n=top_n,
-                        progress=progress, background=background, seed_words=seed_words,
-                        seed_strength=seed_strength)[0]
+                        weighting=weighting, clean=clean, random_state=random_state,
+                        max_iter=max_iter, top_n=top_n, progress=progress, background=background,
+                        seed_words=seed_words, seed_strength=seed_strength)[0]
 
 
 def analyze_many(corpus: Corpus, n_topics: int, *, models=(DEFAULTS["model"],),
                  tokenizer: Tokenizer | None = None, min_df=DEFAULTS["min_df"],
                  max_df=DEFAULTS["max_df"], max_terms=DEFAULTS["max_terms"],
-                 sublinear_tf: bool = DEFAULTS["sublinear_tf"], clean=DEFAULTS["clean"],
+                 sublinear_tf: bool = DEFAULTS["sublinear_tf"],
+                 weighting: str = DEFAULTS["weighting"], clean=DEFAULTS["clean"],
                  random_state: int | None = DEFAULTS["seed"],
                  max_iter: int | None = None, top_n: int = DEFAULTS["top_n"],
                  progress: Progress | None = None,
@@ -469,7 +483,8 @@ def analyze_many(corpus: Corpus, n_topics: int, *, models=(DEFAULTS["model"],),
     if seed_words is not None:  # before the corpus is read through: fail fast
         check_seeding(seed_words, n_topics, models)
     prepared = prepare(corpus, tokenizer=tokenizer, min_df=min_df, max_df=max_df,
-                       max_terms=max_terms, sublinear_tf=sublinear_tf, clean=clean,
+                       max_terms=max_terms, sublinear_tf=sublinear_tf, weighting=weighting,
+                       clean=clean,
                        progress=progress)
     return [fit_prepared(prepared, n_topics, model=name, random_state=random_state,
                          max_iter=max_iter, top_n=top_n, progress=progress,

@@ -1,20 +1,24 @@
 """Finding documents by topic: a query folded into the model and the documents ranked by the
-cosine of their topic vectors to its, or a topic's documents by their weight on it.
+cosine of their topic vectors to its, the documents most like one of them, or a topic's
+documents by their weight on it.
 
-    from topicmf.search import search, topic_documents
+    from topicmf.search import search, similar, topic_documents
     search(result, "central bank raises rates", n=10)   # [{"doc_id", "label", "score", "topic"}]
+    similar(result, "finance/001.txt", n=10)            # like a fitted document (id or row)
     topic_documents(result, 3, n=10)                    # the documents most about topic 3
 
 ``result`` is a :class:`topicmf.pipeline.TopicResult`, fresh or read back with
-:func:`topicmf.runs.load_run`; the same functions are ``result.search`` and
-``result.topic_documents``. The vectors are the ones every output shows (the model's
+:func:`topicmf.runs.load_run`; the same functions are ``result.search``, ``result.similar``
+and ``result.topic_documents``. The vectors are the ones every output shows (the model's
 ``display_weights``): topic mixtures for NMF, PLSA and LDA, LSA's coordinates, for which
-cosine ranking is classic latent semantic indexing. Which model and K to use for search is
-in the README, measured by ``benchmarks/search.py``.
+cosine ranking is classic latent semantic indexing. Which model, weighting and K to use for search
+and similarity is in the README, measured by ``benchmarks/search.py`` and
+``benchmarks/similarity.py``.
 """
 
 from __future__ import annotations
 
+import numbers
 import warnings
 
 import numpy as np
@@ -22,7 +26,7 @@ import numpy as np
 from ._validation import check_int
 from .errors import InvalidParameterError, TopicmfWarning
 
-__all__ = ["search", "topic_documents", "rank_by_cosine"]
+__all__ = ["search", "similar", "topic_documents", "rank_by_cosine"]
 
 
 def rank_by_cosine(vectors: np.ndarray, query: np.ndarray, n: int,
@@ -48,13 +52,59 @@ def search(result, query: str, n: int = 10) -> list[dict]:
     if not isinstance(query, str) or not query.strip():
         raise InvalidParameterError("The query must be some text, e.g. 'interest rates'.")
     n = check_int(n, "n", low=1, owner="search")
-    vectors, known = result.analysis.doc_vectors([query])
+    return _ranked(result, _folded(result, query), n)
+
+
+def similar(result, doc, n: int = 10, *, allow_text: bool = True) -> list[dict]:
+    """The ``n`` fitted documents whose vectors are closest (cosine) to ``doc``'s, as
+    :func:`search` gives them. ``doc`` is a fitted document, by its id (a str) or its row in
+    ``result.doc_weights`` (an int), and is left out of its own list; or any other str, a
+    text folded in as a query is (unless ``allow_text`` is False: then a str must be an id).
+    A document id wins over the same text."""
+    n = check_int(n, "n", low=1, owner="similar")
+    row = _fitted_row(result, doc, allow_text)
+    if row is None:
+        return _ranked(result, _folded(result, doc), n)
+    vector = np.asarray(result.doc_weights[row], dtype=np.float64)
+    return _ranked(result, vector, n, exclude=row)
+
+
+def _fitted_row(result, doc, allow_text: bool) -> int | None:
+    """The row of the fitted document ``doc`` names, or None for a text."""
+    n_fitted = result.doc_weights.shape[0]
+    if isinstance(doc, numbers.Integral) and not isinstance(doc, bool):
+        return check_int(doc, "doc", low=0, high=n_fitted - 1, owner="similar")
+    if not isinstance(doc, str) or not doc.strip():
+        raise InvalidParameterError(
+            f"The 'doc' parameter of similar must be a document id, the row of a fitted "
+            f"document (an int) or some text, e.g. 'interest rates'. Got {doc!r} instead.")
+    ids = result.fitted_ids(range(n_fitted))
+    if doc in ids:
+        return ids.index(doc)
+    if doc in result.excluded:
+        raise InvalidParameterError(f"The document {doc!r} has no term left after stopwords "
+                                    f"and pruning, so no vector to compare; give another.")
+    if not allow_text:
+        raise InvalidParameterError(f"No fitted document has the id {doc!r}; give one of the "
+                                    f"ids in doc_topics.csv.")
+    return None
+
+
+def _folded(result, text: str) -> np.ndarray | None:
+    """A text's folded-in vector, or None (with a TopicmfWarning) when it has no known term."""
+    vectors, known = result.analysis.doc_vectors([text])
     if not known[0]:
-        warnings.warn(f"the query {query[:60]!r} shares no term with the model's vocabulary; "
-                      f"nothing matches it.", TopicmfWarning, stacklevel=2)
+        warnings.warn(f"the query {text[:60]!r} shares no term with the model's vocabulary; "
+                      f"nothing matches it.", TopicmfWarning, stacklevel=3)
+        return None
+    return vectors[0]
+
+
+def _ranked(result, query: np.ndarray | None, n: int, exclude: int | None = None) -> list[dict]:
+    if query is None:
         return []
-    rows, scores = rank_by_cosine(np.asarray(result.doc_weights, dtype=np.float64),
-                                  vectors[0], n)
+    rows, scores = rank_by_cosine(np.asarray(result.doc_weights, dtype=np.float64), query, n,
+                                  exclude)
     return _hits(result, rows, scores)
 
 

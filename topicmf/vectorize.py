@@ -1,10 +1,14 @@
-"""From token lists to a sparse document-term matrix: raw counts and TF-IDF.
+"""From token lists to a sparse document-term matrix: raw counts and their weights, TF-IDF or
+log-entropy.
 
-The counting, pruning and weighting are scikit-learn's CountVectorizer and TfidfTransformer
-rule for rule (sorted terms, its document-frequency bounds and ``max_features`` order, smooth
-idf, l2-normalized rows), bit for bit, checked by a test against them. They are done here on
-numpy arrays because they are a few lines there and importing scikit-learn costs 1.5 s; the
-streaming ``build-matrix`` counts chunk by chunk with the same functions.
+The counting, pruning and TF-IDF weighting are scikit-learn's CountVectorizer and
+TfidfTransformer rule for rule (sorted terms, its document-frequency bounds and
+``max_features`` order, smooth idf, l2-normalized rows), bit for bit, checked by a test against
+them. They are done here on numpy arrays because they are a few lines there and importing
+scikit-learn costs 1.5 s; the streaming ``build-matrix`` counts chunk by chunk with the same
+functions. ``weighting="log-entropy"`` is gensim's LogEntropyModel (local weight ln(1 + tf),
+global weight 1 + sum_d p ln p / ln(n_docs + 1) with p = tf / the term's total count, rows
+l2-normalized), checked by a test against it.
 """
 
 from __future__ import annotations
@@ -14,15 +18,21 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from ._validation import check_int
+from ._validation import check_choice, check_int
 from .errors import InvalidParameterError, VocabularyError
 
-__all__ = ["DocTermMatrix", "Vocabulary", "vectorize"]
+__all__ = ["DocTermMatrix", "Vocabulary", "vectorize", "WEIGHTINGS"]
+
+#: The term weightings: TF-IDF (the default) and log-entropy.
+WEIGHTINGS = ("tfidf", "log-entropy")
 
 
 @dataclass
 class Vocabulary:
-    """The fitted terms and idf, and the options that made them: enough to vectorize new text."""
+    """The fitted terms and their global weights, and the options that made them: enough to
+    vectorize new text. ``idf`` holds each term's global weight: its idf for TF-IDF, its
+    entropy weight for log-entropy (``settings["weighting"]``; a vocabulary saved before
+    there was a choice has no such setting and is TF-IDF)."""
 
     terms: np.ndarray
     idf: np.ndarray
@@ -31,14 +41,22 @@ class Vocabulary:
     def __len__(self) -> int:
         return len(self.terms)
 
+    @property
+    def weighting(self) -> str:
+        """"tfidf" or "log-entropy"."""
+        return self.settings.get("weighting", "tfidf")
+
     def check(self) -> "Vocabulary":
         """Raise ValueError unless this is a vocabulary ``transform`` can use (as read back
-        from a file): 1-D string terms, as many finite idf weights, settings a dict whose
-        ``sublinear_tf`` is a bool."""
+        from a file): 1-D string terms, as many finite global weights, settings a dict whose
+        ``sublinear_tf`` is a bool and ``weighting`` (if any) one of :data:`WEIGHTINGS`."""
         if not isinstance(self.settings, dict):
             raise ValueError("the vocabulary settings are not an object")
         if not isinstance(self.settings.get("sublinear_tf", False), bool):
             raise ValueError("the vocabulary setting sublinear_tf is not true or false")
+        if not isinstance(self.weighting, str) or self.weighting not in WEIGHTINGS:
+            raise ValueError(f"the vocabulary setting weighting is {self.weighting!r}, not one "
+                             f"of {', '.join(WEIGHTINGS)}")
         terms, idf = np.asarray(self.terms), np.asarray(self.idf)
         if terms.ndim != 1 or terms.dtype.kind != "U":
             raise ValueError("the terms are not a list of strings")
@@ -47,7 +65,8 @@ class Vocabulary:
         return self
 
     def transform(self, token_lists) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-        """Counts and TF-IDF of new documents on this vocabulary (unknown terms are ignored)."""
+        """Counts and weights (TF-IDF or log-entropy, as fitted) of new documents on this
+        vocabulary (unknown terms are ignored)."""
         token_lists = list(token_lists)
         names, indptr, columns, counts = count_tokens(token_lists)
         index = {term: i for i, term in enumerate(self.terms.tolist())}
@@ -55,15 +74,16 @@ class Vocabulary:
                             count=len(names))
         lengths, columns, counts = keep_columns(np.diff(indptr), columns, counts, remap)
         matrix = counts_matrix(lengths, columns, counts, len(self.terms))
-        return matrix, tfidf_weights(matrix, self)
+        return matrix, term_weights(matrix, self)
 
 
 @dataclass
 class DocTermMatrix:
-    """Counts and TF-IDF of a corpus, documents x terms (scikit-learn's orientation).
+    """Counts and weights of a corpus, documents x terms (scikit-learn's orientation).
 
     ``counts`` (int64 CSR) feeds the probabilistic models, ``tfidf`` (float64 CSR, rows l2
-    normalized) feeds LSA and NMF.
+    normalized) feeds LSA and NMF: the weighted matrix, TF-IDF or log-entropy as
+    ``vocabulary.weighting`` says (the name is the default's).
     """
 
     counts: sp.csr_matrix
@@ -105,8 +125,10 @@ class DocTermMatrix:
 
 
 def vectorize(token_lists, *, doc_ids=None, labels=None, min_df=2, max_df=0.5,
-              max_terms=None, sublinear_tf=False) -> DocTermMatrix:
-    """Count the tokens of every document and weight them by TF-IDF (smooth idf, l2 norm).
+              max_terms=None, sublinear_tf=False, weighting="tfidf") -> DocTermMatrix:
+    """Count the tokens of every document and weight them: by TF-IDF (smooth idf, l2 norm;
+    ``sublinear_tf``: 1 + ln tf for tf) or with ``weighting="log-entropy"`` by log-entropy
+    (ln(1 + tf) times the term's entropy weight, l2 norm).
 
     min_df: a term must occur in at least this many documents (an int >= 1) or this share of
     them (a float in (0, 1)). max_df: drop terms in more than this share (float in (0, 1]) or
@@ -118,6 +140,7 @@ def vectorize(token_lists, *, doc_ids=None, labels=None, min_df=2, max_df=0.5,
     min_df = _check_df(min_df, "min_df")
     max_df = _check_df(max_df, "max_df")
     max_terms = check_int(max_terms, "max_terms", low=1, allow_none=True)
+    check_weighting(weighting, sublinear_tf)
     if n_docs == 0:
         raise VocabularyError("There are no documents to vectorize.")
     if not any(token_lists):
@@ -126,19 +149,31 @@ def vectorize(token_lists, *, doc_ids=None, labels=None, min_df=2, max_df=0.5,
             "check 'lang' and 'stopwords'."
         )
     names, indptr, columns, counts = count_tokens(token_lists)
-    df = np.bincount(columns, minlength=len(names)).astype(np.int64)
-    total = np.bincount(columns, weights=counts, minlength=len(names)).astype(np.int64)
-    vocabulary, remap, pruned = prune_terms((names, df, total), n_docs, min_df=min_df,
-                                            max_df=max_df, max_terms=max_terms,
-                                            sublinear_tf=sublinear_tf)
+    vocabulary, remap, pruned = prune_terms(
+        (names, *token_statistics(columns, counts, len(names))), n_docs, min_df=min_df,
+        max_df=max_df, max_terms=max_terms, sublinear_tf=sublinear_tf, weighting=weighting)
     lengths, columns, counts = keep_columns(np.diff(indptr), columns, counts, remap)
     matrix = counts_matrix(lengths, columns, counts, len(vocabulary))
     return DocTermMatrix(
-        counts=matrix, tfidf=tfidf_weights(matrix, vocabulary), vocabulary=vocabulary,
+        counts=matrix, tfidf=term_weights(matrix, vocabulary), vocabulary=vocabulary,
         doc_ids=list(doc_ids) if doc_ids is not None else [str(i) for i in range(n_docs)],
         labels=list(labels) if labels is not None else None,
         pruned_terms=pruned,
     )
+
+
+def check_weighting(weighting, sublinear_tf, owner: str | None = None) -> str:
+    """``weighting`` checked against :data:`WEIGHTINGS`, and ``sublinear_tf`` a bool that only
+    TF-IDF takes (log-entropy's local weight is always ln(1 + tf))."""
+    check_choice(weighting, "weighting", WEIGHTINGS, owner=owner)
+    if not isinstance(sublinear_tf, bool):
+        raise InvalidParameterError(f"The 'sublinear_tf' parameter{f' of {owner}' if owner else ''}"
+                                    f" must be a bool. Got {sublinear_tf!r} instead.")
+    if sublinear_tf and weighting != "tfidf":
+        raise InvalidParameterError(
+            f"sublinear_tf applies to weighting='tfidf'; {weighting} weighs a count tf by "
+            f"ln(1 + tf) already: leave 'sublinear_tf' off.")
+    return weighting
 
 
 # ------------------------------------------------ counting, pruning, weighting (also build.py)
@@ -162,10 +197,22 @@ def count_tokens(token_lists: list[list[str]]):
     return list(local), indptr, columns.astype(np.int32), counts.astype(np.int32)
 
 
-def prune_terms(tokens, n_docs: int, *, min_df, max_df, max_terms, sublinear_tf):
-    """The terms kept from (names, document frequencies, total counts): (Vocabulary, token id
-    -> term index or -1, number of tokens pruned)."""
-    names, df, total = tokens
+def token_statistics(columns: np.ndarray, counts: np.ndarray, n_tokens: int):
+    """Per token of some counted documents (its column): (document frequency, total count,
+    sum of tf ln tf over the documents), the sums :func:`prune_terms` takes; those of several
+    chunks of documents add up to those of all."""
+    df = np.bincount(columns, minlength=n_tokens).astype(np.int64)
+    # Float sums of small integer counts are exact.
+    total = np.bincount(columns, weights=counts, minlength=n_tokens).astype(np.int64)
+    tf = counts.astype(np.float64)
+    return df, total, np.bincount(columns, weights=tf * np.log(tf), minlength=n_tokens)
+
+
+def prune_terms(tokens, n_docs: int, *, min_df, max_df, max_terms, sublinear_tf,
+                weighting="tfidf"):
+    """The terms kept from (names, document frequencies, total counts, sums of tf ln tf):
+    (Vocabulary, token id -> term index or -1, number of tokens pruned)."""
+    names, df, total, tf_log_tf = tokens
     if n_docs == 0:
         raise VocabularyError("There are no documents to vectorize.")
     if not names:
@@ -198,10 +245,14 @@ def prune_terms(tokens, n_docs: int, *, min_df, max_df, max_terms, sublinear_tf)
     remap = np.full(len(order), -1, dtype=np.int64)
     remap[order[kept]] = np.arange(len(kept))
     settings = {"min_df": min_df, "max_df": max_df, "max_terms": max_terms,
-                "sublinear_tf": bool(sublinear_tf), "norm": "l2", "smooth_idf": True}
+                "sublinear_tf": bool(sublinear_tf), "weighting": weighting, "norm": "l2"}
+    if weighting == "tfidf":
+        settings["smooth_idf"] = True
+        weights = smooth_idf(dfs[kept], n_docs)
+    else:
+        weights = entropy_weights(tfs[kept], tf_log_tf[order][kept], n_docs)
     terms = np.asarray([names[i] for i in order[kept]], dtype=str)
-    return Vocabulary(terms=terms, idf=smooth_idf(dfs[kept], n_docs), settings=settings), \
-        remap, len(names) - len(kept)
+    return Vocabulary(terms=terms, idf=weights, settings=settings), remap, len(names) - len(kept)
 
 
 def smooth_idf(df: np.ndarray, n_docs: int) -> np.ndarray:
@@ -213,6 +264,16 @@ def smooth_idf(df: np.ndarray, n_docs: int) -> np.ndarray:
     np.log(idf, out=idf)
     idf += 1.0
     return idf
+
+
+def entropy_weights(total: np.ndarray, tf_log_tf: np.ndarray, n_docs: int) -> np.ndarray:
+    """Log-entropy's global weights, 1 + sum_d p ln p / ln(n + 1) with p = tf / the term's
+    total count gf, from gf and sum_d tf ln tf (sum_d p ln p = sum_d tf ln tf / gf - ln gf,
+    so the sums stream). ln(n + 1) as gensim's LogEntropyModel has it: a term spread evenly
+    over every document keeps a weight above 0, so no document with terms weighs nothing."""
+    total = total.astype(np.float64)
+    entropy = np.minimum(tf_log_tf / total - np.log(total), 0.0)  # rounding stays <= 0
+    return 1.0 + entropy / np.log(n_docs + 1.0)
 
 
 def keep_columns(lengths: np.ndarray, columns: np.ndarray, counts: np.ndarray,
@@ -239,11 +300,15 @@ def counts_matrix(lengths: np.ndarray, columns: np.ndarray, counts: np.ndarray,
     return matrix
 
 
-def tfidf_weights(counts, vocabulary: Vocabulary):
-    """TF-IDF of a counts CSR (matrix or array, kept as given): TfidfTransformer's transform,
-    (1 + ln tf if sublinear) times idf, each row scaled to unit length summed in row order."""
+def term_weights(counts, vocabulary: Vocabulary):
+    """The weights of a counts CSR (matrix or array, kept as given) on ``vocabulary``, the one
+    function for fitted and new documents. TF-IDF: TfidfTransformer's transform, (1 + ln tf
+    if sublinear) times idf; log-entropy: ln(1 + tf) times the entropy weight; either way
+    each row scaled to unit length summed in row order."""
     data = counts.data.astype(np.float64)
-    if vocabulary.settings.get("sublinear_tf", False):
+    if vocabulary.weighting == "log-entropy":
+        np.log1p(data, out=data)
+    elif vocabulary.settings.get("sublinear_tf", False):
         np.log(data, out=data)
         data += 1.0
     data *= vocabulary.idf[counts.indices]

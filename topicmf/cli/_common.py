@@ -50,9 +50,14 @@ def flag_message(message: str, flags: dict[str, str]) -> str:
 
 
 def parser_flags(parser: argparse.ArgumentParser) -> dict[str, str]:
-    """parameter name -> its long flag, for every option of ``parser``."""
-    return {action.dest: action.option_strings[-1] for action in parser._actions
-            if action.option_strings and action.option_strings[-1].startswith("--")}
+    """parameter name -> its long flag (the first: ``--sublinear-tf``, not
+    ``--no-sublinear-tf``), for every option of ``parser``."""
+    flags = {}
+    for action in parser._actions:
+        long = [option for option in action.option_strings if option.startswith("--")]
+        if long:
+            flags[action.dest] = long[0]
+    return flags
 
 
 # ------------------------------------------------------------------------ options and types
@@ -137,6 +142,15 @@ def add_vocabulary_options(parser, *, corpus_steps: bool = True) -> None:
     for flag, text in steps.items():
         if corpus_steps or flag not in ("--boilerplate", "--phrases"):
             group.add_argument(flag, action="store_true", help=text)
+
+
+def add_weighting_options(parser) -> None:
+    """How counts become weights: --weighting, --sublinear-tf."""
+    parser.add_argument("--weighting", default="tfidf", choices=["tfidf", "log-entropy"],
+                        help="term weights for LSA and NMF: tfidf, or log-entropy (gensim's "
+                             "LSI weighting) (default: tfidf; see the README)")
+    parser.add_argument("--sublinear-tf", action=argparse.BooleanOptionalAction, default=False,
+                        help="use 1 + log(tf) in TF-IDF (default: off; see the README)")
 
 
 def df_value(text: str):

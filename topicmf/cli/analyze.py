@@ -7,17 +7,18 @@ import sys
 from pathlib import Path
 
 from ..errors import InvalidParameterError
-from ._common import add_reading_options, add_vocabulary_options, check_topics, cleaning, \
-    examples, load, print_json, progress, tokenizer
+from ._common import add_reading_options, add_vocabulary_options, add_weighting_options, \
+    check_topics, cleaning, examples, load, print_json, progress, tokenizer
 from ._shards import fit_shards, inside, shard_folder
 
 MODELS = ("lsa", "nmf", "nmf-kl", "plsa")  # "all" fits each of them
 DEFAULT_MODEL = "nmf-kl"  # topicmf.pipeline.DEFAULTS["model"], held by a test
 #: Options that shape the matrix: a shard folder was built with its own, so they must keep
 #: the defaults the parser gives them.
-BUILD_OPTIONS = ("lang", "min_df", "max_df", "max_terms", "sublinear_tf", "stopwords",
-                 "userdict", "clean", "drop_quotes", "drop_signatures", "news_stopwords",
-                 "boilerplate", "phrases", "text_column", "id_column", "label_column",
+BUILD_OPTIONS = ("lang", "min_df", "max_df", "max_terms", "sublinear_tf", "weighting",
+                 "stopwords", "userdict", "clean", "drop_quotes", "drop_signatures",
+                 "news_stopwords", "boilerplate", "phrases", "text_column", "id_column",
+                 "label_column",
                  "date_column", "lines", "encoding", "limit", "max_doc_chars",
                  "max_unpacked_ratio")
 
@@ -42,8 +43,7 @@ def add_parser(commands, common) -> None:
                         help="output folder (default: reports/<corpus name>)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     add_vocabulary_options(parser)
-    parser.add_argument("--sublinear-tf", action=argparse.BooleanOptionalAction, default=False,
-                        help="use 1 + log(tf) in TF-IDF (default: off; see the README)")
+    add_weighting_options(parser)
     parser.add_argument("--max-iter", type=int, metavar="N",
                         help="iterations for NMF / PLSA (default: the model's)")
     parser.add_argument("--background", type=float, metavar="B",
@@ -110,8 +110,8 @@ def run(args) -> int:
             results = analyze_many(
                 corpus, args.topics, models=args.model, tokenizer=tokenizer(args),
                 min_df=args.min_df, max_df=args.max_df, max_terms=args.max_terms,
-                sublinear_tf=args.sublinear_tf, clean=cleaning(args), random_state=args.seed,
-                max_iter=args.max_iter, top_n=args.top_n, progress=report,
+                sublinear_tf=args.sublinear_tf, weighting=args.weighting, clean=cleaning(args),
+                random_state=args.seed, max_iter=args.max_iter, top_n=args.top_n, progress=report,
                 background=args.background, seed_words=seed_words,
                 seed_strength=args.seed_strength)
         out = Path(args.out or Path("reports") / corpus.name)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 import time
 
 from ..errors import InvalidParameterError
-from ._common import add_reading_options, add_vocabulary_options, cleaning, examples, \
-    print_json, progress
+from ._common import add_reading_options, add_vocabulary_options, add_weighting_options, \
+    cleaning, examples, print_json, progress
 
 NAME = "build-matrix"
 
@@ -28,8 +27,7 @@ def add_parser(commands, common) -> None:
     parser.add_argument("--shard-docs", type=int, default=20000, metavar="N",
                         help="documents in a shard (default: 20000)")
     add_vocabulary_options(parser, corpus_steps=False)  # one pass: no repeated lines, phrases
-    parser.add_argument("--sublinear-tf", action=argparse.BooleanOptionalAction, default=False,
-                        help="use 1 + log(tf) in TF-IDF (default: off)")
+    add_weighting_options(parser)
     parser.add_argument("--jobs", type=int, metavar="N",
                         help="tokenizing processes (default: every CPU once the corpus passes "
                              "2 M characters)")
@@ -54,7 +52,8 @@ def run(args) -> int:
         shards = build_matrix(
             args.path, args.out, shard_docs=args.shard_docs, tokenizer=tokenizer(args),
             min_df=args.min_df, max_df=args.max_df, max_terms=args.max_terms,
-            sublinear_tf=args.sublinear_tf, clean=cleaning(args), text_column=args.text_column,
+            sublinear_tf=args.sublinear_tf, weighting=args.weighting, clean=cleaning(args),
+            text_column=args.text_column,
             id_column=args.id_column, label_column=args.label_column,
             date_column=args.date_column, lines=args.lines,
             encoding=args.encoding, n_jobs=args.jobs, progress=report,
